@@ -1,0 +1,101 @@
+"""Whole-model checkpoints: one safetensors file holding weights, config and motion statistics.
+
+The config travels as JSON in the safetensors metadata, so a checkpoint rebuilds its own model
+and nothing is ever unpickled. Loading refuses any tensor whose name or shape does not fit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from avatar_omnitalker.model.cfm import FlowMatching
+from avatar_omnitalker.model.config import ModelConfig
+
+FORMAT = "avatar-omnitalker/model/1"
+MODEL_FILE = "model.safetensors"
+
+
+class CheckpointError(ValueError):
+    """The file is not an avatar-omnitalker checkpoint or does not fit the model."""
+
+
+def resolve(path: str | Path) -> Path:
+    """A checkpoint file, or a folder holding model.safetensors."""
+    path = Path(path)
+    return path / MODEL_FILE if path.is_dir() else path
+
+
+def save_checkpoint(model: FlowMatching, path: str | Path, extra: dict[str, str] | None = None) -> Path:
+    """Write atomically (temp file + rename): a crash never leaves half a checkpoint."""
+    path = Path(path)
+    if path.suffix != ".safetensors":
+        path.mkdir(parents=True, exist_ok=True)
+        path = path / MODEL_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    metadata = {"format": FORMAT, "config": json.dumps(model.config.to_dict())}
+    metadata.update({f"extra.{k}": str(v) for k, v in (extra or {}).items()})
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata=metadata)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def read_metadata(path: str | Path) -> dict[str, str]:
+    path = resolve(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+    except Exception as err:  # safetensors raises its own error types for non-safetensors files
+        raise CheckpointError(f"{path}: not a safetensors file ({err})") from None
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not an avatar-omnitalker model checkpoint (format {meta.get('format')!r})")
+    return meta
+
+
+def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> FlowMatching:
+    """Rebuild the model from the embedded config and load its weights strictly."""
+    path = resolve(path)
+    meta = read_metadata(path)
+    config = ModelConfig.from_dict(json.loads(meta["config"]), source=f"{path} (embedded config)")
+    model = FlowMatching(config)
+    load_weights(model, path)
+    return model.to(device)
+
+
+def load_weights(model: FlowMatching, path: str | Path) -> None:
+    """Load tensors into an existing model; every name and shape must match exactly."""
+    path = resolve(path)
+    expected = model.state_dict()
+    with safe_open(str(path), framework="pt") as f:
+        keys = set(f.keys())
+        missing = sorted(set(expected) - keys)
+        unexpected = sorted(keys - set(expected))
+        problems = []
+        for key in sorted(keys & set(expected)):
+            shape = tuple(f.get_slice(key).get_shape())
+            if shape != tuple(expected[key].shape):
+                problems.append(f"tensor '{key}' has shape {shape} in the file, the model needs {tuple(expected[key].shape)}")
+        if missing:
+            problems.append(f"missing tensors: {', '.join(missing[:20])}")
+        if unexpected:
+            problems.append(f"unexpected tensors: {', '.join(unexpected[:20])}")
+        if problems:
+            raise CheckpointError(f"{path} does not fit the model:\n  " + "\n  ".join(problems))
+        with torch.no_grad():
+            for key in expected:
+                expected[key].copy_(f.get_tensor(key))

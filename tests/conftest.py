@@ -1,0 +1,51 @@
+"""Shared fixtures: the F5-TTS oracle and small model configs."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from pathlib import Path
+
+import pytest
+import torch
+
+from avatar_omnitalker.model.config import BackboneConfig
+
+
+def import_f5(module: str):
+    """Import an F5-TTS module from the installed f5-tts wheel without `f5_tts.model.__init__`,
+    which would pull in its trainer's dependencies (wandb, accelerate, datasets)."""
+    f5_tts = pytest.importorskip("f5_tts", reason="f5-tts oracle not installed (pip install --no-deps f5-tts)")
+    if "f5_tts.model" not in sys.modules:
+        pkg = types.ModuleType("f5_tts.model")
+        pkg.__path__ = [str(Path(list(f5_tts.__path__)[0]) / "model")]
+        sys.modules["f5_tts.model"] = pkg
+    return importlib.import_module(module)
+
+
+@pytest.fixture(scope="session")
+def f5_dit():
+    return import_f5("f5_tts.model.backbones.dit")
+
+
+@pytest.fixture(scope="session")
+def f5_utils():
+    return import_f5("f5_tts.model.utils")
+
+
+SMALL = dict(dim=64, heads=4, dim_head=16, ff_mult=2, text_dim=32, conv_layers=1, dropout=0.0)
+
+
+@pytest.fixture
+def tiny_backbone_config() -> BackboneConfig:
+    return BackboneConfig(**SMALL, text_vocab_size=50, fusion_depth=2, audio_depth=1, motion_depth=1, attn_mask=True)
+
+
+def randomize(module: torch.nn.Module, seed: int = 0, std: float = 0.2) -> torch.nn.Module:
+    """adaLN-zero makes a fresh model the identity; random weights make equivalence tests bite."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * std)
+    return module

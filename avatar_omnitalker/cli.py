@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+import numpy as np
 from loguru import logger
 
 
@@ -48,6 +49,40 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _generate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from avatar_omnitalker.infer.pipeline import GenerationSettings, Pipeline
+    from avatar_omnitalker.motion.export import save_motion
+    from avatar_omnitalker.render.video import write_mp4, write_preview
+
+    if args.text_file:
+        text = Path(args.text_file).read_text(encoding="utf-8")
+    else:
+        text = args.text
+    if not text or not text.strip():
+        raise ValueError("nothing to say: give --text or a non-empty --text-file")
+    if not str(args.out).endswith(".mp4"):
+        raise ValueError(f"--out must be an .mp4 file, got {args.out}")
+    settings = GenerationSettings(nfe=args.nfe, cfg=args.cfg, seed=args.seed, speed=args.speed)
+    pipe = Pipeline.load(args.checkpoint, args.reference, args.vocoder, args.renderer, args.size, args.device, settings)
+    result = pipe.generate(text)
+    n = result.motion.shape[0]
+    frames = tqdm(pipe.frames(result.motion), total=n, desc="render", unit="frame", disable=n < 50)
+    write_mp4(args.out, frames, result.audio, n)
+    logger.info("wrote {} ({:.2f} s, {} frames)", args.out, result.duration, n)
+    if args.motion_out:
+        save_motion(args.motion_out, result.motion, args.motion_fps)
+        logger.info("wrote {} (ARKit-52 at {} fps)", args.motion_out, args.motion_fps)
+    if args.preview_png:
+        picks = [int(i) for i in np.linspace(0, max(n - 1, 0), num=min(8, n))]
+        write_preview(args.preview_png, [pipe.renderer.render(result.motion[i:i + 1])[0] for i in picks], result.motion, text)
+        logger.info("wrote {}", args.preview_png)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="omnitalker", description="Text + reference video -> speech and talking head.")
     parser.add_argument("--verbose", action="store_true", help="debug logging")
@@ -71,6 +106,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compile", action="store_true", help="torch.compile the backbone")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_bench)
+    p = sub.add_parser("generate", help="text + reference -> talking-head MP4 (and motion data)")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--text", help="what to say")
+    src.add_argument("--text-file", help="a UTF-8 text file with what to say")
+    p.add_argument("--reference", help="reference .npz (default: the built-in avatar)")
+    p.add_argument("--checkpoint", help="model folder or .safetensors (default: the built-in model)")
+    p.add_argument("--vocoder", help="Vocos folder: config.yaml + pytorch_model.bin/model.safetensors")
+    p.add_argument("--out", required=True, help="output .mp4")
+    p.add_argument("--motion-out", help="ARKit-52 motion as .npz or .json")
+    p.add_argument("--motion-fps", type=float, default=30.0)
+    p.add_argument("--preview-png", help="a PNG strip of frames with the motion curves")
+    p.add_argument("--renderer", default="parametric", help="'parametric' or a path to an .onnx renderer")
+    p.add_argument("--size", type=int, default=512, help="frame size in pixels")
+    p.add_argument("--nfe", type=int, default=16)
+    p.add_argument("--cfg", type=float, default=2.0)
+    p.add_argument("--speed", type=float, default=1.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=_generate)
     return parser
 
 

@@ -7,14 +7,13 @@ and nothing is ever unpickled. Loading refuses any tensor whose name or shape do
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from avatar_omnitalker.fileio import atomic_path
 from avatar_omnitalker.model.cfm import FlowMatching
 from avatar_omnitalker.model.config import ModelConfig
 
@@ -36,20 +35,12 @@ def save_checkpoint(model: FlowMatching, path: str | Path, extra: dict[str, str]
     """Write atomically (temp file + rename): a crash never leaves half a checkpoint."""
     path = Path(path)
     if path.suffix != ".safetensors":
-        path.mkdir(parents=True, exist_ok=True)
         path = path / MODEL_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
     metadata = {"format": FORMAT, "config": json.dumps(model.config.to_dict())}
     metadata.update({f"extra.{k}": str(v) for k, v in (extra or {}).items()})
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         save_file(tensors, tmp, metadata=metadata)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return path
 
 

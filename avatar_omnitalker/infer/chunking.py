@@ -1,0 +1,75 @@
+"""Cut streamed LLM text into chunks the model speaks one at a time.
+
+Rules: cut after sentence punctuation (Chinese and English); the first chunk of a turn may cut
+at a clause (comma) once it is long enough, so the avatar starts talking early; a chunk that grows
+too long is cut at the last clause or space. Every character fed in comes out exactly once and in
+order: `"".join(chunks) == "".join(deltas)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SENTENCE_END = set("。！？!?；;…\n")
+CLAUSE_END = set("，,、：:")
+CLOSERS = set("\"'”’）)」』】》")
+
+
+def _weight(text: str) -> int:
+    """Speaking length: a Chinese character counts as two Latin characters."""
+    return sum(2 if ord(c) > 0x2E80 else 1 for c in text)
+
+
+@dataclass
+class TextChunker:
+    first_min: int = 10  # weight after which the first chunk may cut at a clause
+    min_len: int = 24  # chunks shorter than this wait for more text (except at the end)
+    max_len: int = 160  # force a cut beyond this weight
+    _buffer: str = ""
+    _emitted: int = field(default=0)
+
+    def feed(self, delta: str) -> list[str]:
+        """Add a delta; return the chunks that are now complete."""
+        self._buffer += delta
+        out: list[str] = []
+        while True:
+            cut = self._find_cut()
+            if cut is None:
+                break
+            out.append(self._buffer[:cut])
+            self._buffer = self._buffer[cut:]
+            self._emitted += 1
+        return out
+
+    def flush(self) -> list[str]:
+        """End of the turn: whatever is left is the last chunk (possibly only spaces)."""
+        rest, self._buffer = self._buffer, ""
+        self._emitted = 0
+        return [rest] if rest else []
+
+    def _find_cut(self) -> int | None:
+        buf = self._buffer
+        first = self._emitted == 0
+        minimum = self.first_min if first else self.min_len
+        last_clause = last_space = None
+        for i, ch in enumerate(buf):
+            end = i + 1
+            while end < len(buf) and buf[end] in CLOSERS:
+                end += 1
+            if end >= len(buf) and ch not in "\n":
+                # punctuation at the very end may still be followed by a closer or digits ("3.5")
+                if ch in SENTENCE_END | CLAUSE_END or ch == ".":
+                    break
+            weight = _weight(buf[:end])
+            is_period = ch == "." and end < len(buf) and (buf[end].isspace() or ord(buf[end]) > 0x2E80)
+            if (ch in SENTENCE_END or is_period) and weight >= minimum:
+                return end
+            if ch in CLAUSE_END:
+                last_clause = end
+                if first and weight >= self.first_min:
+                    return end
+            if ch.isspace():
+                last_space = i + 1
+            if weight >= self.max_len:
+                return last_clause or last_space or end
+        return None

@@ -83,6 +83,23 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _converse(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from avatar_omnitalker.render.video import write_mp4
+    from avatar_omnitalker.standin.converse import converse
+
+    config = {"checkpoint": args.checkpoint, "reference": args.reference, "vocoder": args.vocoder, "device": args.device,
+              "nfe": args.nfe, "frame_size": args.size, "renderer": args.renderer}
+    result = converse(args.text, config, Path(args.handlers) if args.handlers else None)
+    frames = (f[..., ::-1] for f in result.frames_bgr)  # BGR (what the client gets) -> RGB
+    write_mp4(args.out, frames, result.audio, len(result.frames_bgr))
+    for i, latency in enumerate(result.first_frame_latency):
+        logger.info("turn {}: first speaking frame {:.3f} s after the first sentence's text arrived", i, latency)
+    logger.info("wrote {} ({} frames)", args.out, len(result.frames_bgr))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="omnitalker", description="Text + reference video -> speech and talking head.")
     parser.add_argument("--verbose", action="store_true", help="debug logging")
@@ -125,6 +142,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=_generate)
+    p = sub.add_parser("converse", help="run the OpenAvatarChat handler in a stand-in host and record what a client receives")
+    p.add_argument("--text", action="append", required=True, help="one LLM reply per --text (several make several turns)")
+    p.add_argument("--out", required=True, help="output .mp4")
+    p.add_argument("--reference")
+    p.add_argument("--checkpoint")
+    p.add_argument("--vocoder")
+    p.add_argument("--renderer", default="parametric")
+    p.add_argument("--size", type=int, default=512)
+    p.add_argument("--nfe", type=int, default=16)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--handlers", help="the repo's handlers/ folder (default: next to this package)")
+    p.set_defaults(func=_converse)
     return parser
 
 

@@ -1,0 +1,81 @@
+"""One model, many sessions: a thread that batches the sessions' pending chunks into one solve.
+
+Sessions submit (text, seed) and get a Future. The worker takes everything pending (up to
+`max_batch`) and runs one batched `Pipeline.synthesize`, so N sessions cost about one request's
+latency on a GPU instead of N; no lock is held around a whole utterance. A request's result does
+not depend on what shares its batch (per-request seeds, masked padding).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from loguru import logger
+
+from avatar_omnitalker.infer.pipeline import Pipeline
+
+
+@dataclass
+class _Request:
+    text: str
+    seed: int
+    future: Future
+
+
+class BatchScheduler:
+    def __init__(self, pipeline: Pipeline, max_batch: int = 8) -> None:
+        if max_batch < 1:
+            raise ValueError("max_batch must be >= 1")
+        self.pipeline = pipeline
+        self.max_batch = max_batch
+        self._queue: deque[_Request] = deque()
+        self._cond = threading.Condition()
+        self._stopped = False
+        self.batches: list[int] = []  # sizes of the batches run (for tests and benchmarks)
+        self._thread = threading.Thread(target=self._run, name="omnitalker-scheduler", daemon=True)
+        self._thread.start()
+
+    def submit(self, text: str, seed: int = 0) -> Future:
+        fut: Future = Future()
+        with self._cond:
+            if self._stopped:
+                raise RuntimeError("the scheduler is stopped")
+            self._queue.append(_Request(text, seed, fut))
+            self._cond.notify()
+        return fut
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._stopped:
+                    self._cond.wait()
+                if self._stopped:
+                    return
+                batch = [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
+            batch = [r for r in batch if r.future.set_running_or_notify_cancel()]
+            if not batch:
+                continue
+            self.batches.append(len(batch))
+            try:
+                results = self.pipeline.synthesize([r.text for r in batch], [r.seed for r in batch])
+            except Exception as err:  # one bad batch must not kill the worker
+                logger.exception("generation failed for a batch of {}", len(batch))
+                for r in batch:
+                    r.future.set_exception(err)
+                continue
+            for r, res in zip(batch, results):
+                r.future.set_result(res)
+
+    def stop(self, timeout: float = 2.0) -> None:
+        with self._cond:
+            self._stopped = True
+            pending = list(self._queue)
+            self._queue.clear()
+            self._cond.notify_all()
+        for r in pending:
+            r.future.cancel()
+        self._thread.join(timeout)
+

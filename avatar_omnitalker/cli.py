@@ -100,6 +100,37 @@ def _converse(args: argparse.Namespace) -> int:
     return 0
 
 
+def _synth_corpus(args: argparse.Namespace) -> int:
+    import time
+
+    from avatar_omnitalker.data.corpus import generate_corpus
+
+    start = time.perf_counter()
+    out = generate_corpus(args.out, args.minutes, [x.strip() for x in args.langs.split(",") if x.strip()], args.seed, args.workers)
+    wall = time.perf_counter() - start
+    logger.info("corpus in {} ({:.1f} min of audio; {:.1f} s wall time this run with {} worker(s))", out, args.minutes, wall, args.workers)
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from avatar_omnitalker.train.config import TrainConfig
+    from avatar_omnitalker.train.trainer import train
+
+    cfg = TrainConfig.load(args.config, steps=args.steps, out=args.out, corpus=args.corpus, device=args.device)
+    log = train(cfg)
+    if log:
+        logger.info("step {}: loss {:.4f} (audio {:.4f}, motion {:.4f})", log[-1]["step"], log[-1]["loss"], log[-1]["audio"], log[-1]["motion"])
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from avatar_omnitalker.eval.report import run_eval, table
+
+    report = run_eval(args.checkpoint, args.corpus, args.out, args.nfe, args.device, args.per_source, args.vocoder)
+    print(table(report))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="omnitalker", description="Text + reference video -> speech and talking head.")
     parser.add_argument("--verbose", action="store_true", help="debug logging")
@@ -154,6 +185,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu")
     p.add_argument("--handlers", help="the repo's handlers/ folder (default: next to this package)")
     p.set_defaults(func=_converse)
+    p = sub.add_parser("synth-corpus", help="generate the synthetic audio-visual corpus (espeak-ng voices, known styles)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--minutes", type=float, required=True, help="minutes of audio to generate")
+    p.add_argument("--langs", default="en", help="comma-separated: en, zh")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=1, help="processes (one shard each at a time)")
+    p.set_defaults(func=_synth_corpus)
+
+    p = sub.add_parser("train", help="train on a corpus (one process, or under torchrun for DDP)")
+    p.add_argument("--config", required=True, help="training YAML (see config/train/)")
+    p.add_argument("--steps", type=int, help="override: total steps")
+    p.add_argument("--out", help="override: run folder")
+    p.add_argument("--corpus", help="override: corpus folder")
+    p.add_argument("--device", help="override: auto, cpu, cuda")
+    p.set_defaults(func=_train)
+    p = sub.add_parser("eval", help="score a checkpoint on a corpus's held-out speakers and sentences")
+    p.add_argument("--checkpoint", help="model folder (default: the built-in model)")
+    p.add_argument("--corpus", required=True)
+    p.add_argument("--out", required=True, help="report .json")
+    p.add_argument("--vocoder")
+    p.add_argument("--nfe", type=int, default=16)
+    p.add_argument("--per-source", type=int, default=2, help="sentences said per held-out source")
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=_eval)
     return parser
 
 

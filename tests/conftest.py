@@ -49,3 +49,11 @@ def randomize(module: torch.nn.Module, seed: int = 0, std: float = 0.2) -> torch
         for p in module.parameters():
             p.copy_(torch.randn(p.shape, generator=g) * std)
     return module
+
+
+@pytest.fixture(scope="session")
+def small_corpus(tmp_path_factory):
+    """A 3-minute English + Mandarin synthetic corpus, generated once per test session."""
+    from avatar_omnitalker.data.corpus import generate_corpus
+
+    return generate_corpus(tmp_path_factory.mktemp("corpus"), 3.0, ["en", "zh"], seed=3)

@@ -8,6 +8,7 @@ The library is a process-wide singleton, so every call holds one lock.
 from __future__ import annotations
 
 import ctypes
+import ctypes.util
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -15,9 +16,12 @@ from functools import lru_cache
 import numpy as np
 
 ESPEAK_RATE = 22_050  # the library's fixed output rate
+PAUSE = "_"
+STRESS_MARKS = "ˈˌ"
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _INIT_PHONEME_EVENTS = 0x0001
+_INIT_PHONEME_IPA = 0x0002  # phoneme events name their phoneme in IPA, with stress marks
 _INIT_DONT_EXIT = 0x8000
 _CHARS_UTF8 = 1
 _END_PAUSE = 0x1000
@@ -47,7 +51,7 @@ class EspeakError(RuntimeError):
 
 @dataclass(frozen=True)
 class Phoneme:
-    symbol: str  # espeak phoneme mnemonic ('_:' etc. are pauses)
+    symbol: str  # IPA, stress marks removed; PAUSE for silence
     start: float  # seconds from the start of the utterance
     end: float
     stressed: bool  # the syllable carries stress
@@ -83,7 +87,7 @@ class Espeak:
     def __init__(self) -> None:
         self._lib = _library()
         self._chunks: list[np.ndarray] = []
-        self._events: list[tuple[int, int, str]] = []  # (type, audio ms, phoneme)
+        self._events: list[tuple[int, int, str]] = []  # (type, sample index in the utterance, phoneme)
         self._callback = _CALLBACK(self._on_synth)
 
     def _on_synth(self, wav, numsamples, events) -> int:
@@ -94,9 +98,11 @@ class Espeak:
             ev = events[i]
             if ev.type == _EVENT_PHONEME:
                 raw = bytes(ev.id.string).split(b"\0", 1)[0]
-                self._events.append((ev.type, ev.audio_position, raw.decode("utf-8", "replace")))
+                # `sample` is exact; `audio_position` (ms) is rounded against state left by earlier
+                # utterances, which would make timings depend on what was synthesised before
+                self._events.append((ev.type, ev.sample, raw.decode("utf-8", "replace")))
             elif ev.type == _EVENT_WORD:
-                self._events.append((ev.type, ev.audio_position, ""))
+                self._events.append((ev.type, ev.sample, ""))
             i += 1
         return 0
 
@@ -112,6 +118,12 @@ class Espeak:
                                 ("volume", settings.volume), ("wordgap", settings.word_gap)):
                 lib.espeak_SetParameter(_PARAM[name], int(value), 0)
             self._chunks, self._events = [], []
+            # espeak draws noise (klatt, breath) from its own generator and from rand(); both are
+            # seeded per utterance. Some synthesis state (e.g. the pitch-flutter phase) still
+            # carries over from earlier utterances and no API resets it: output is reproducible
+            # for the same sequence of calls in a fresh process (the corpus uses one per shard).
+            lib.espeak_ng_SetRandSeed(0)
+            _libc().srand(0)
             data = text.encode("utf-8") + b"\0"
             err = lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8 | _END_PAUSE, None, None)
             if err != 0:
@@ -126,19 +138,23 @@ def _phonemes(events: list[tuple[int, int, str]], duration: float) -> tuple[Phon
     """Phoneme events carry start times only; each phoneme ends where the next begins."""
     word = -1
     starts: list[tuple[float, str, bool, int]] = []
-    for kind, ms, sym in events:
+    for kind, sample, sym in events:
         if kind == _EVENT_WORD:
             word += 1
             continue
-        starts.append((ms / 1000.0, sym.lstrip("',"), sym.startswith(("'", ",")), max(word, 0)))
-    # espeak reports stress on the vowel's syllable through its own stress phoneme marks; mark the
-    # first vowel after a stress flag and the flagged phoneme itself.
+        stressed = sym.startswith(tuple(STRESS_MARKS))
+        starts.append((sample / ESPEAK_RATE, sym.lstrip(STRESS_MARKS) or PAUSE, stressed, max(word, 0)))
     out: list[Phoneme] = []
     for i, (start, sym, stressed, w) in enumerate(starts):
         end = starts[i + 1][0] if i + 1 < len(starts) else duration
-        if end > start and sym:
+        if end > start:
             out.append(Phoneme(sym, start, min(end, duration), stressed, w))
     return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
 
 
 @lru_cache(maxsize=1)
@@ -153,10 +169,11 @@ def _library() -> ctypes.CDLL:
     lib.espeak_SetSynthCallback.argtypes = [_CALLBACK]
     lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
     lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+    lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
     lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
                                  ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
     data_path = espeakng_loader.get_data_path().encode()
-    rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path, _INIT_PHONEME_EVENTS | _INIT_DONT_EXIT)
+    rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path, _INIT_PHONEME_EVENTS | _INIT_PHONEME_IPA | _INIT_DONT_EXIT)
     if rate <= 0:
         raise EspeakError(f"espeak_Initialize failed ({rate})")
     if rate != ESPEAK_RATE:

@@ -49,38 +49,36 @@ VISEMES: dict[str, Viseme] = {
     "rest": REST,
 }
 
+# IPA symbols (as espeak-ng names them) by their first character; affricates first.
+_AFFRICATES = {"tʃ": "postalveolar", "dʒ": "postalveolar", "tɕ": "postalveolar", "dʑ": "postalveolar", "ts": "alveolar", "dz": "alveolar"}
 _CONSONANTS = {
-    "p": "closure", "b": "closure", "m": "closure",
-    "f": "labiodental", "v": "labiodental",
-    "T": "dental", "D": "dental",
-    "t": "alveolar", "d": "alveolar", "n": "alveolar", "l": "alveolar", "s": "alveolar", "z": "alveolar",
-    "S": "postalveolar", "Z": "postalveolar", "c": "postalveolar", "J": "postalveolar",
-    "k": "velar", "g": "velar", "N": "velar", "h": "velar", "x": "velar", "X": "velar", "q": "velar", "?": "velar",
-    "r": "rhotic", "R": "rhotic", "w": "glide_w", "W": "glide_w", "j": "glide_j",
+    **dict.fromkeys("pbm", "closure"), **dict.fromkeys("fv", "labiodental"), **dict.fromkeys("θð", "dental"),
+    **dict.fromkeys("tdnlszɾɫ", "alveolar"), **dict.fromkeys("ʃʒɕʑʂʐ", "postalveolar"),
+    **dict.fromkeys("kɡgŋhxχʔqɣ", "velar"), **dict.fromkeys("ɹrɻ", "rhotic"), **dict.fromkeys("wʍ", "glide_w"), "j": "glide_j",
 }
 _VOWELS = {
-    "a": "open", "A": "open", "&": "open", "V": "mid", "@": "mid", "3": "mid", "e": "mid", "E": "mid",
-    "i": "front_close", "I": "front_close", "y": "close_rounded", "Y": "close_rounded",
-    "o": "rounded", "O": "rounded", "0": "rounded", "u": "close_rounded", "U": "close_rounded",
+    **dict.fromkeys("aɑæɐä", "open"), **dict.fromkeys("ʌəɚɜeɛɘɵɤ", "mid"), **dict.fromkeys("iɪɨ", "front_close"),
+    **dict.fromkeys("yʏ", "close_rounded"), **dict.fromkeys("oɔɒøœ", "rounded"), **dict.fromkeys("uʊɯ", "close_rounded"),
 }
 
 
 def viseme_of(symbol: str) -> Viseme:
-    """espeak mnemonic ('tS;h', 'aI', '_:') -> its viseme; pauses and unknowns rest."""
-    s = symbol.lstrip("'%=,")
+    """An espeak-ng IPA phoneme ('tʃ', 'aɪ', '_') -> its viseme; pauses and unknowns rest."""
+    s = symbol.lstrip("ˈˌ")
     if not s or s[0] == "_":
         return REST
-    if s.startswith(("tS", "dZ", "ts", "dz")):
-        return VISEMES["postalveolar" if "S" in s[:2] or "Z" in s[:2] else "alveolar"]
+    for prefix, name in _AFFRICATES.items():
+        if s.startswith(prefix):
+            return VISEMES[name]
     if s[0] in _VOWELS:
         return VISEMES[_VOWELS[s[0]]]
     if s[0] in _CONSONANTS:
         return VISEMES[_CONSONANTS[s[0]]]
-    return VISEMES["mid"] if s[0].isalpha() and s[0].lower() in "aeiou" else REST
+    return REST
 
 
 def is_vowel(symbol: str) -> bool:
-    s = symbol.lstrip("'%=,")
+    s = symbol.lstrip("ˈˌ")
     return bool(s) and s[0] in _VOWELS
 
 

@@ -22,10 +22,12 @@ from avatar_omnitalker.infer.chunking import TextChunker
 from avatar_omnitalker.infer.idle import IdleMotion
 from avatar_omnitalker.infer.joiner import Joiner
 from avatar_omnitalker.infer.reference import Reference
-from avatar_omnitalker.model.cfm import FlowMatching, f5_duration
+from avatar_omnitalker.infer.conditioning import AlignedText, ImplicitText
+from avatar_omnitalker.model.cfm import FlowMatching
 from avatar_omnitalker.model.checkpoint import load_checkpoint
 from avatar_omnitalker.model.config import load_config
 from avatar_omnitalker.render.base import Renderer
+from avatar_omnitalker.text.phonemes import PHONEME_VOCAB, PhonemeTokenizer
 from avatar_omnitalker.text.tokenizer import Tokenizer, Vocab
 
 
@@ -69,7 +71,7 @@ class Pipeline:
         model: FlowMatching,
         vocoder: Vocoder,
         reference: Reference,
-        tokenizer: Tokenizer | None = None,
+        tokenizer: Tokenizer | PhonemeTokenizer | None = None,
         renderer: Renderer | None = None,
         settings: GenerationSettings = GenerationSettings(),
         chunker: TextChunker | None = None,
@@ -77,6 +79,7 @@ class Pipeline:
         self.model = model.eval()
         self.vocoder = vocoder
         self.tokenizer = tokenizer or tokenizer_for(model)
+        self.aligned = isinstance(self.tokenizer, PhonemeTokenizer)
         if len(self.tokenizer) != model.config.model.text_vocab_size:
             raise ValueError(f"the vocab has {len(self.tokenizer)} tokens, the model expects {model.config.model.text_vocab_size}")
         self.renderer = renderer
@@ -122,9 +125,13 @@ class Pipeline:
         return cls(model, voc, ref, renderer=rend, settings=settings)
 
     def set_reference(self, reference: Reference) -> None:
-        unknown = self.tokenizer.unknown_symbols(reference.transcript)
-        if unknown:
-            raise ValueError(f"the reference transcript has symbols outside the model's vocab: {unknown}")
+        if self.aligned:
+            self.text = AlignedText(self.tokenizer, reference)
+        else:
+            unknown = self.tokenizer.unknown_symbols(reference.transcript)
+            if unknown:
+                raise ValueError(f"the reference transcript has symbols outside the model's vocab: {unknown}")
+            self.text = ImplicitText(self.tokenizer, reference)
         self.reference = reference
         stats = self.model.stats
         self._ref_mel = torch.from_numpy(reference.mel)[None]  # (1, Mr, 100)
@@ -134,6 +141,8 @@ class Pipeline:
     # ------------------------------------------------------------------ generation
     def speakable(self, text: str) -> str:
         """The text with symbols the vocab cannot encode removed, each removal logged."""
+        if self.aligned:
+            return text
         unknown = self.tokenizer.unknown_symbols(text)
         if not unknown:
             return text
@@ -153,8 +162,7 @@ class Pipeline:
             if not any(ch.isalnum() for ch in clean):
                 out[i] = (np.zeros(0, np.float32), np.zeros((0, spec.MOTION_DIM), np.float32))
                 continue
-            ids = self.tokenizer.encode(ref.transcript + " " + clean)
-            total = f5_duration(ref.frames, ref.transcript, clean, self.settings.speed)
+            ids, total = self.text.request(clean, self.settings.speed)
             jobs.append((i, ids, total))
         if jobs:
             b = len(jobs)
@@ -222,11 +230,11 @@ class Pipeline:
         return self.renderer.frames(motion)
 
 
-def tokenizer_for(model: FlowMatching) -> Tokenizer:
+def tokenizer_for(model: FlowMatching) -> Tokenizer | PhonemeTokenizer:
     name = model.config.vocab
     path = Path(name)
     vocab = Vocab.from_file(path) if path.suffix == ".txt" else Vocab.builtin(name)
-    return Tokenizer(vocab)
+    return PhonemeTokenizer(vocab) if name == PHONEME_VOCAB else Tokenizer(vocab)
 
 
 def make_renderer(kind: str | Renderer, reference: Reference, size: int) -> Renderer:

@@ -1,0 +1,209 @@
+"""Training pairs from corpus shards: a reference clip and a target clip of the same source.
+
+This is how OmniTalker learns in context: the reference shows the voice, prosody and motion
+style; the target is what the model must produce in that style. Pairs are drawn at segment
+(sentence) boundaries so both transcripts are exact. Everything random derives from
+(seed, epoch), so an epoch's pairs and batches are reproducible (exact resume, DDP equivalence).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from avatar_omnitalker import spec
+from avatar_omnitalker.audio.mel import MelExtractor
+from avatar_omnitalker.data.corpus import FORMAT
+from avatar_omnitalker.model.cfm import TrainBatch
+from avatar_omnitalker.motion.stats import MotionStats
+from avatar_omnitalker.text.phonemes import PhonemeTokenizer
+from avatar_omnitalker.text.tokenizer import Tokenizer
+
+TEXT_MODES = ("implicit", "aligned")
+
+
+class CorpusError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Source:
+    shard: Path
+    local: int
+    meta: dict
+
+    @property
+    def speaker_id(self) -> str:
+        return self.meta["speaker_id"]
+
+
+class Corpus:
+    """An index over a corpus folder; arrays load lazily, a few shards cached."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        header = self.root / "corpus.json"
+        if not header.is_file():
+            raise CorpusError(f"{self.root}: no corpus.json (make one with `omnitalker synth-corpus` or `omnitalker preprocess`)")
+        self.header = json.loads(header.read_text())
+        if self.header.get("format") != FORMAT:
+            raise CorpusError(f"{header}: format {self.header.get('format')!r}, expected {FORMAT!r}")
+        self.sources: list[Source] = []
+        for meta_path in sorted((self.root / "shards").glob("shard-*.json")):
+            shard = meta_path.with_suffix(".npz")
+            for local, meta in enumerate(json.loads(meta_path.read_text(encoding="utf-8"))):
+                self.sources.append(Source(shard, local, meta))
+        if not self.sources:
+            raise CorpusError(f"{self.root}: no complete shards")
+
+    def split(self, name: str) -> list[Source]:
+        return [s for s in self.sources if s.meta["split"] == name]
+
+    def arrays(self, source: Source) -> dict[str, np.ndarray]:
+        data = _load_shard(str(source.shard))
+        return {k: data[f"{source.local}.{k}"] for k in ("audio", "mel", "motion")}
+
+    def motion_stats(self, split: str = "train") -> MotionStats:
+        return MotionStats.from_clips(torch.from_numpy(self.arrays(s)["motion"]) for s in self.split(split))
+
+
+@lru_cache(maxsize=4)
+def _load_shard(path: str) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}
+
+
+@dataclass(frozen=True)
+class Pair:
+    source: int  # index into the dataset's sources
+    ref: tuple[int, int]  # segment range [a, b)
+    target: tuple[int, int]
+
+
+@dataclass
+class Example:
+    mel: torch.Tensor  # (Na, 100)
+    motion: torch.Tensor  # (K, 61) normalised
+    text: list[int]
+    ref_frames: int
+
+    @property
+    def frames(self) -> int:
+        return self.motion.shape[0]
+
+
+class PairDataset:
+    def __init__(self, corpus: Corpus, split: str, stats: MotionStats, text_mode: str = "aligned",
+                 tokenizer: Tokenizer | PhonemeTokenizer | None = None, seed: int = 0,
+                 max_ref_s: float = 10.0, max_target_s: float = 10.0) -> None:
+        if text_mode not in TEXT_MODES:
+            raise ValueError(f"text_mode must be one of {TEXT_MODES}, got {text_mode!r}")
+        self.corpus = corpus
+        self.sources = corpus.split(split)
+        if not self.sources:
+            raise CorpusError(f"{corpus.root}: no sources in split {split!r}")
+        self.stats = stats
+        self.text_mode = text_mode
+        self.tokenizer = tokenizer or (PhonemeTokenizer() if text_mode == "aligned" else Tokenizer())
+        self.seed = seed
+        self.max_ref = int(max_ref_s * spec.FPS)
+        self.max_target = int(max_target_s * spec.FPS)
+        self.mel = MelExtractor()
+
+    def pairs(self, epoch: int) -> list[Pair]:
+        """Deterministic pairs for an epoch: about one per two segments of every source."""
+        rng = np.random.default_rng([self.seed, epoch])
+        out = []
+        for si, source in enumerate(self.sources):
+            segs = source.meta["segments"]
+            if len(segs) < 2:
+                continue
+            for _ in range(max(1, len(segs) // 2)):
+                out.append(self._draw(si, segs, rng))
+        return out
+
+    def _span(self, segs: list[dict], start: int, limit: int) -> int:
+        end = start + 1
+        while end < len(segs) and segs[end]["end"] - segs[start]["start"] <= limit:
+            end += 1
+        return end
+
+    def _draw(self, si: int, segs: list[dict], rng: np.random.Generator) -> Pair:
+        while True:
+            a = int(rng.integers(len(segs)))
+            ref = (a, self._span(segs, a, self.max_ref))
+            others = [i for i in range(len(segs)) if i < ref[0] or i >= ref[1]]
+            if others:
+                t = int(rng.choice(others))
+                end = self._span(segs, t, self.max_target)
+                if t < ref[0]:
+                    end = min(end, ref[0])
+                return Pair(si, ref, (t, end))
+            if ref[1] - ref[0] > 1:  # the whole source fits in one reference: shrink it
+                return Pair(si, (a, a + 1) if a + 1 < len(segs) else (a - 1, a), (a + 1, a + 2) if a + 1 < len(segs) else (a, a + 1))
+
+    def load(self, pair: Pair) -> Example:
+        source = self.sources[pair.source]
+        segs = source.meta["segments"]
+        arrays = self.corpus.arrays(source)
+        audio = arrays["audio"].astype(np.float32) / 32767.0
+        motion = arrays["motion"]
+        spans = [(segs[pair.ref[0]]["start"], segs[pair.ref[1] - 1]["end"]), (segs[pair.target[0]]["start"], segs[pair.target[1] - 1]["end"])]
+        wav = np.concatenate([audio[spec.samples_for_frames(a):spec.samples_for_frames(b)] for a, b in spans])
+        mot = np.concatenate([motion[a:b] for a, b in spans])
+        mel = self.mel.for_clip(torch.from_numpy(wav))
+        ref_frames = spans[0][1] - spans[0][0]
+        if self.text_mode == "implicit":
+            ref_text = " ".join(s["text"] for s in segs[pair.ref[0]:pair.ref[1]])
+            tgt_text = " ".join(s["text"] for s in segs[pair.target[0]:pair.target[1]])
+            ids = self.tokenizer.encode(ref_text + " " + tgt_text)
+        else:
+            phonemes = []
+            offset = 0.0
+            for (a, b), (s0, s1) in zip(spans, (pair.ref, pair.target)):
+                shift = offset - a / spec.FPS
+                for seg in segs[s0:s1]:
+                    phonemes += [(p[0], p[1] + shift, p[2] + shift) for p in seg["phonemes"]]
+                offset += (b - a) / spec.FPS
+            ids = self.tokenizer.frame_ids(phonemes, mel.shape[0])
+        return Example(mel, self.stats.normalize(torch.from_numpy(mot)), ids, ref_frames)
+
+
+def dynamic_batches(lengths: list[int], max_frames: int, max_samples: int, seed: int, epoch: int) -> list[list[int]]:
+    """Group examples of similar length so that (longest x count) <= max_frames; shuffled batches."""
+    order = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
+    batches, current, longest = [], [], 0
+    for i in order:
+        longest_if = max(longest, lengths[i])
+        if current and (longest_if * (len(current) + 1) > max_frames or len(current) >= max_samples):
+            batches.append(current)
+            current, longest_if = [], lengths[i]
+        current.append(i)
+        longest = longest_if
+    if current:
+        batches.append(current)
+    rng = np.random.default_rng([seed, epoch, 7])
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def collate(examples: list[Example]) -> TrainBatch:
+    b = len(examples)
+    na = max(e.mel.shape[0] for e in examples)
+    nm = max(e.frames for e in examples)
+    nt = max(len(e.text) for e in examples)
+    mel = torch.zeros(b, na, spec.N_MELS)
+    motion = torch.zeros(b, nm, spec.MOTION_DIM)
+    text = torch.full((b, nt), -1, dtype=torch.long)
+    for i, e in enumerate(examples):
+        mel[i, : e.mel.shape[0]] = e.mel
+        motion[i, : e.frames] = e.motion
+        text[i, : len(e.text)] = torch.tensor(e.text, dtype=torch.long)
+    return TrainBatch(
+        mel, torch.tensor([e.mel.shape[0] for e in examples]), text, motion,
+        torch.tensor([e.frames for e in examples]), torch.tensor([e.ref_frames for e in examples]),
+    )

@@ -1,0 +1,89 @@
+"""The corpus's own text source: English and Mandarin sentences from small grammars.
+
+Thousands of distinct sentences over a closed vocabulary: broad phonetic coverage for training,
+and a vocabulary small enough that a restricted recogniser (pocketsphinx) can score
+intelligibility. Every 10th sentence of each language is held out for evaluation.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from functools import lru_cache
+
+NAMES = ["Anna", "Ben", "Carla", "David", "Emma", "Frank", "Grace", "Henry", "Lucy", "Mark", "Nora", "Oscar",
+         "Paul", "Rita", "Sam", "Tom", "Vera", "Will"]
+VERBS = ["found", "painted", "cleaned", "carried", "opened", "bought", "sold", "moved", "fixed", "watched", "washed",
+         "checked", "brought", "dropped", "kept", "liked", "showed", "wanted", "lost", "made"]
+ADJECTIVES = ["big", "small", "red", "green", "blue", "old", "new", "heavy", "bright", "quiet", "yellow", "warm",
+              "cold", "round", "clean", "broken", "simple", "strange", "lovely", "huge"]
+NOUNS = ["box", "chair", "table", "window", "garden", "boat", "letter", "picture", "lamp", "door", "basket", "bottle",
+         "jacket", "ladder", "kettle", "piano", "wagon", "mirror", "bucket", "camera", "pillow", "blanket", "engine",
+         "rocket", "shovel", "violin", "wallet", "rabbit", "puppy", "kitten"]
+TIMES = ["today", "yesterday", "this morning", "last night", "on Monday", "in the evening", "at noon", "before lunch",
+         "after dinner", "last week"]
+PLACES = ["kitchen", "station", "library", "market", "office", "village", "harbor", "museum", "school", "park"]
+QUESTION_STARTS = ["Did you see", "Where is", "Can you find", "Who took", "Why is", "Have you seen"]
+
+ZH_NAMES = ["小明", "小红", "老王", "张老师", "李医生", "王阿姨", "我哥哥", "她妹妹", "我们", "他们", "我朋友", "小李"]
+ZH_TIMES = ["今天", "明天", "昨天", "早上", "晚上", "周末", "下午", "中午", "每天", "去年"]
+ZH_PLACES = ["公园", "学校", "图书馆", "超市", "医院", "饭店", "车站", "家里", "办公室", "博物馆", "海边", "山上"]
+ZH_ACTIONS = ["看书", "吃饭", "喝茶", "买水果", "写信", "唱歌", "跑步", "画画", "打电话", "学中文", "休息", "开会",
+              "听音乐", "散步", "做饭", "拍照"]
+ZH_QUESTIONS = ["你{t}想去{p}吗？", "{n}{t}在{p}做什么？", "{n}为什么{t}去{p}？"]
+
+
+def _english() -> list[str]:
+    out: set[str] = set()
+    for name, verb, adj, noun, time in itertools.product(NAMES, VERBS, ADJECTIVES[:10], NOUNS[:15], TIMES[:4]):
+        out.add(f"{name} {verb} the {adj} {noun} {time}.")
+    for start, adj, noun, place in itertools.product(QUESTION_STARTS, ADJECTIVES, NOUNS, PLACES[:4]):
+        out.add(f"{start} the {adj} {noun} near the {place}?")
+    for name, verb, noun, place, time in itertools.product(NAMES[:8], VERBS[:10], NOUNS[15:], PLACES, TIMES[4:]):
+        out.add(f"{name} {verb} a {noun} at the {place} {time}, and then went home.")
+    return sorted(out)
+
+
+def _chinese() -> list[str]:
+    out: set[str] = set()
+    for n, t, p, a in itertools.product(ZH_NAMES, ZH_TIMES, ZH_PLACES, ZH_ACTIONS):
+        out.add(f"{n}{t}在{p}{a}。")
+    for q, n, t, p in itertools.product(ZH_QUESTIONS, ZH_NAMES, ZH_TIMES, ZH_PLACES):
+        out.add(q.format(n=n, t=t, p=p))
+    return sorted(out)
+
+
+@lru_cache(maxsize=4)
+def sentences(lang: str, split: str = "all") -> tuple[str, ...]:
+    """Distinct sentences of `lang` ('en' | 'zh') in a fixed shuffled order; split 'train' | 'test' | 'all'."""
+    if lang not in ("en", "zh"):
+        raise ValueError(f"unknown language {lang!r}: use 'en' or 'zh'")
+    if split not in ("train", "test", "all"):
+        raise ValueError(f"unknown split {split!r}")
+    pool = _english() if lang == "en" else _chinese()
+    random.Random(f"sentences-{lang}").shuffle(pool)
+    if split == "all":
+        return tuple(pool)
+    return tuple(s for i, s in enumerate(pool) if (i % 10 == 9) == (split == "test"))
+
+
+def english_vocabulary() -> list[str]:
+    """Every English word the grammar can produce (upper case, as recognisers spell them)."""
+    words: set[str] = set()
+    for s in sentences("en"):
+        words.update(w.strip(".,?!").upper() for w in s.split())
+    return sorted(words)
+
+
+def english_grammar() -> str:
+    """A JSGF grammar generating exactly the English sentences (and a few more word orders of
+    the same phrases), for a recogniser that should only hear this language."""
+    alt = lambda words: "( " + " | ".join(w.lower() for w in words) + " )"  # noqa: E731
+    return "\n".join([
+        "#JSGF V1.0;", "grammar corpus;",
+        f"<name> = {alt(NAMES)};", f"<verb> = {alt(VERBS)};", f"<adj> = {alt(ADJECTIVES)};", f"<noun> = {alt(NOUNS)};",
+        f"<time> = {alt(TIMES)};", f"<place> = {alt(PLACES)};", f"<qstart> = {alt(QUESTION_STARTS)};",
+        "public <s> = <name> <verb> the <adj> <noun> <time>"
+        " | <qstart> the <adj> <noun> near the <place>"
+        " | <name> <verb> a <noun> at the <place> <time> and then went home;",
+    ]) + "\n"

@@ -1,0 +1,44 @@
+"""Rebuild the IPA phoneme vocab from what espeak-ng says for the corpus sentences (maintainers).
+
+`python -m avatar_omnitalker.text.build_phoneme_vocab` rewrites vocab/ipa_phonemes.txt: the
+pause first, then every phoneme symbol espeak-ng produced for a sample of English sentences in
+every corpus voice and of Mandarin sentences. Committed, and only ever appended to.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from avatar_omnitalker.data.corpus import VOICES
+from avatar_omnitalker.data.espeak import Espeak, VoiceSettings
+from avatar_omnitalker.data.sentences import sentences
+from avatar_omnitalker.text.phonemes import PAUSE, PHONEME_VOCAB
+
+EXTRA_TEXT = ["Hello! I am your digital assistant. It is a pleasure to meet you today.",
+              "The quick brown fox jumps over the lazy dog. Which judge voiced the thin measure?"]
+
+
+def collect() -> list[str]:
+    espeak = Espeak()
+    found: set[str] = set()
+    for lang, voices in VOICES.items():
+        texts = list(sentences(lang)[:300]) + (EXTRA_TEXT if lang == "en" else [])
+        for voice in voices:
+            for text in texts:
+                found.update(p.symbol for p in espeak.synthesize(text, VoiceSettings(voice=voice)).phonemes)
+    found.discard(PAUSE)
+    return [PAUSE] + sorted(found)
+
+
+def main() -> None:
+    out = Path(__file__).with_name("vocab") / f"{PHONEME_VOCAB}.txt"
+    tokens = collect()
+    if out.is_file():
+        old = out.read_text(encoding="utf-8").split("\n")[:-1]
+        tokens = old + [t for t in tokens if t not in old]
+    out.write_text("\n".join(tokens) + "\n", encoding="utf-8")
+    print(f"wrote {len(tokens)} phonemes to {out}")
+
+
+if __name__ == "__main__":
+    main()

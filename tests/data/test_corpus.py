@@ -1,0 +1,74 @@
+"""The synthetic corpus: deterministic, resumable, with timings that agree with the audio."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from avatar_omnitalker import spec
+from avatar_omnitalker.audio.loudness import frame_db
+from avatar_omnitalker.data.corpus import generate_corpus
+from avatar_omnitalker.data.dataset import Corpus
+from avatar_omnitalker.data.sentences import sentences
+
+
+def test_text_source_is_broad():
+    assert len(set(sentences("en"))) >= 5000 and len(set(sentences("zh"))) >= 2000
+    assert not set(sentences("en", "train")) & set(sentences("en", "test"))
+
+
+def test_same_seed_same_corpus_and_resume(tmp_path):
+    a = generate_corpus(tmp_path / "a", 1.0, ["en"], seed=5)
+    b = generate_corpus(tmp_path / "b", 1.0, ["en"], seed=5)
+    shard = "shards/shard-00000"
+    assert (a / f"{shard}.json").read_text() == (b / f"{shard}.json").read_text()
+    with np.load(a / f"{shard}.npz") as x, np.load(b / f"{shard}.npz") as y:
+        assert all(np.array_equal(x[k], y[k]) for k in x.files)
+    (b / f"{shard}.json").unlink()  # an interrupted run: the shard is not complete
+    generate_corpus(tmp_path / "b", 1.0, ["en"], seed=5)
+    assert (a / f"{shard}.json").read_text() == (b / f"{shard}.json").read_text()
+    with pytest.raises(ValueError, match="other settings"):
+        generate_corpus(tmp_path / "a", 1.0, ["en"], seed=6)
+
+
+def test_durations_and_timings_agree(small_corpus):
+    corpus = Corpus(small_corpus)
+    langs = set()
+    for source in corpus.sources:
+        arrays = corpus.arrays(source)
+        k = arrays["motion"].shape[0]
+        assert arrays["audio"].size == k * spec.SAMPLES_PER_FRAME
+        assert arrays["mel"].shape == (spec.mel_frames_for_motion(k), spec.N_MELS)
+        db = frame_db(arrays["audio"].astype(np.float32) / 32767)
+        voiced, silent = [], []
+        for seg in source.meta["segments"]:
+            assert 0 <= seg["start"] < seg["end"] <= k
+            for sym, start, end, _ in seg["phonemes"]:
+                assert seg["start"] / spec.FPS - 1e-3 <= start <= end <= seg["end"] / spec.FPS + 1e-3
+                frames = range(int(start * spec.FPS), max(int(start * spec.FPS) + 1, int(end * spec.FPS)))
+                (silent if sym == "_" else voiced).extend(db[f] for f in frames if f < len(db))
+        assert np.median(voiced) > np.median(silent) + 10, "phoneme events line up with loud audio"
+        assert set(source.meta["style"]) >= {"head_amplitude", "blink_rate", "smile_bias", "gaze_aversion"}
+        langs.add(source.meta["lang"])
+    assert langs == {"en", "zh"}
+    header = json.loads((small_corpus / "corpus.json").read_text())
+    assert {s["split"] for s in header["speakers"]} == {"train", "test"}
+
+
+def test_lip_motion_follows_the_phonemes(small_corpus):
+    corpus = Corpus(small_corpus)
+    source = corpus.sources[0]
+    motion = corpus.arrays(source)["motion"]
+    jaw = motion[:, spec.MOTION_INDEX["jawOpen"]]
+    close = motion[:, spec.MOTION_INDEX["mouthClose"]]
+    open_vowels, closures = [], []
+    for seg in source.meta["segments"]:
+        for sym, start, end, _ in seg["phonemes"]:
+            f = int(0.5 * (start + end) * spec.FPS)
+            if sym[:1] in "aɑæ":
+                open_vowels.append(jaw[f])
+            if sym in ("p", "b", "m"):
+                closures.append(close[f])
+    assert np.mean(open_vowels) > 0.3 and np.mean(closures) > 0.3

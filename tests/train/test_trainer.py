@@ -1,0 +1,93 @@
+"""Training: one code path for one process and torchrun; resume continues the same curve."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+import yaml
+
+from avatar_omnitalker.model.checkpoint import load_checkpoint
+from avatar_omnitalker.model.config import ConfigError
+from avatar_omnitalker.train.config import TrainConfig
+from avatar_omnitalker.train.trainer import train
+
+BASE = dict(model="tiny", steps=4, micro_batches=2, max_frames=2000, max_samples=4, save_every=2, log_every=1, lr=0.002,
+            warmup=2, max_ref_s=4, max_target_s=4, threads=1)
+
+
+def config(corpus, out, **kw) -> TrainConfig:
+    return TrainConfig(corpus=str(corpus), out=str(out), **{**BASE, **kw}).validate()
+
+
+def weights(path):
+    return load_checkpoint(path).state_dict()
+
+
+def max_diff(a, b) -> float:
+    return max((x.float() - y.float()).abs().max().item() for x, y in zip(a.values(), b.values()))
+
+
+@pytest.fixture(scope="module")
+def straight(small_corpus, tmp_path_factory):
+    out = tmp_path_factory.mktemp("straight")
+    log = train(config(small_corpus, out))
+    return out, log
+
+
+def test_outputs_of_a_run(straight):
+    out, log = straight
+    assert [r["step"] for r in log] == [1, 2, 3, 4]
+    rows = [json.loads(line) for line in (out / "loss.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2, 3, 4] and all(r["loss"] > 0 for r in rows)
+    assert (out / "loss.png").read_bytes()[:4] == b"\x89PNG"
+    assert (out / "latest").read_text() == "step-0000004"
+    model = load_checkpoint(out / "checkpoints" / "step-0000004")
+    assert model.config.vocab == "ipa_phonemes"
+
+
+def test_resume_continues_exactly(small_corpus, tmp_path, straight):
+    out, log = straight
+    cfg = config(small_corpus, tmp_path, steps=2)
+    first = train(cfg)
+    second = train(dataclasses.replace(cfg, steps=4))
+    assert [r["loss"] for r in first + second] == [r["loss"] for r in log]
+    assert max_diff(weights(tmp_path / "checkpoints" / "step-0000004"), weights(out / "checkpoints" / "step-0000004")) == 0.0
+
+
+def test_two_process_ddp_equals_one_process(small_corpus, tmp_path, straight):
+    out, _ = straight
+    cfg_path = tmp_path / "ddp.yaml"
+    cfg_path.write_text(yaml.safe_dump({**BASE, "corpus": str(small_corpus), "out": str(tmp_path / "run")}))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
+           "-m", "avatar_omnitalker.cli", "train", "--config", str(cfg_path)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert max_diff(weights(tmp_path / "run" / "checkpoints" / "step-0000004"), weights(out / "checkpoints" / "step-0000004")) < 1e-5
+
+
+def test_loss_falls_on_a_short_run(small_corpus, tmp_path):
+    log = train(config(small_corpus, tmp_path, steps=40, save_every=40, lr=0.003, warmup=5))
+    first = sum(r["loss"] for r in log[:5]) / 5
+    last = sum(r["loss"] for r in log[-5:]) / 5
+    assert last < 0.6 * first, (first, last)
+
+
+@pytest.mark.parametrize("field, value", [("steps", 0), ("text_mode", "magic"), ("decay", "exp"), ("ema_decay", 1.0)])
+def test_bad_values_name_the_field(small_corpus, tmp_path, field, value):
+    with pytest.raises(ConfigError, match=f"train.{field}"):
+        config(small_corpus, tmp_path, **{field: value})
+
+
+def test_unknown_yaml_keys(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text("corpus: x\nout: y\nlearning_rate: 3\n")
+    with pytest.raises(ConfigError, match="train.learning_rate"):
+        TrainConfig.load(path)
+    assert torch.__version__

@@ -131,6 +131,36 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_vocoder(args: argparse.Namespace) -> int:
+    from avatar_omnitalker.train.vocoder import VocoderConfig, train_vocoder
+
+    cfg = VocoderConfig(steps=args.steps, batch=args.batch, seed=args.seed)
+    out = train_vocoder(args.corpus, args.out, cfg, args.max_minutes)
+    logger.info("vocoder in {} (load with --vocoder {})", out, out)
+    return 0
+
+
+def _prepare_reference(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from avatar_omnitalker.video.prepare import prepare_reference
+
+    transcript = Path(args.transcript_file).read_text(encoding="utf-8") if args.transcript_file else args.transcript
+    if not transcript or not transcript.strip():
+        raise ValueError("give --transcript (the exact words spoken in the video) or --transcript-file")
+    ref = prepare_reference(args.video, transcript, args.out, args.task)
+    logger.info("wrote {} ({:.2f} s, {} frames)", args.out, ref.duration, ref.frames)
+    return 0
+
+
+def _preprocess(args: argparse.Namespace) -> int:
+    from avatar_omnitalker.video.preprocess import preprocess
+
+    out = preprocess(args.videos, args.transcripts, args.out, args.task, args.workers)
+    logger.info("shards in {}", out)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="omnitalker", description="Text + reference video -> speech and talking head.")
     parser.add_argument("--verbose", action="store_true", help="debug logging")
@@ -209,6 +239,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--per-source", type=int, default=2, help="sentences said per held-out source")
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=_eval)
+    p = sub.add_parser("train-vocoder", help="train a Vocos-architecture vocoder on a corpus's audio")
+    p.add_argument("--corpus", required=True)
+    p.add_argument("--out", required=True, help="folder: config.yaml + model.safetensors")
+    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-minutes", type=float, help="stop (and save) after this much wall time")
+    p.set_defaults(func=_train_vocoder)
+    p = sub.add_parser("prepare-reference", help="a short video of the person to imitate -> reference .npz")
+    p.add_argument("video")
+    t = p.add_mutually_exclusive_group(required=True)
+    t.add_argument("--transcript", help="the exact words spoken in the video")
+    t.add_argument("--transcript-file")
+    p.add_argument("-o", "--out", required=True, help="reference .npz")
+    p.add_argument("--task", help="MediaPipe face_landmarker.task: its 52 blendshapes instead of the geometric solver")
+    p.set_defaults(func=_prepare_reference)
+
+    p = sub.add_parser("preprocess", help="talking-head videos + transcripts -> training shards")
+    p.add_argument("--videos", required=True, help="folder of videos")
+    p.add_argument("--transcripts", required=True, help="CSV (file,text[,speaker][,split]) or JSON lines")
+    p.add_argument("--out", required=True)
+    p.add_argument("--task", help="MediaPipe face_landmarker.task")
+    p.add_argument("--workers", type=int, default=1)
+    p.set_defaults(func=_preprocess)
     return parser
 
 

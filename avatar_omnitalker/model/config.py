@@ -12,7 +12,7 @@ import yaml
 
 from avatar_omnitalker import spec
 
-PRESETS = ("tiny", "small", "base")
+PRESETS = ("tiny", "builtin", "small", "base")
 
 
 class ConfigError(ValueError):

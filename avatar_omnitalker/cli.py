@@ -161,6 +161,13 @@ def _preprocess(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ship(args: argparse.Namespace) -> int:
+    from avatar_omnitalker.train.ship import ship
+
+    ship(args.run, args.vocoder, args.corpus)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="omnitalker", description="Text + reference video -> speech and talking head.")
     parser.add_argument("--verbose", action="store_true", help="debug logging")
@@ -263,6 +270,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--task", help="MediaPipe face_landmarker.task")
     p.add_argument("--workers", type=int, default=1)
     p.set_defaults(func=_preprocess)
+    p = sub.add_parser("ship", help="package a trained run (+ vocoder, + a held-out reference) as the built-in model")
+    p.add_argument("--run", required=True, help="training run folder (its latest checkpoint is shipped)")
+    p.add_argument("--vocoder", required=True, help="vocoder folder from train-vocoder")
+    p.add_argument("--corpus", required=True, help="the corpus (a held-out speaker becomes the default reference)")
+    p.set_defaults(func=_ship)
     return parser
 
 

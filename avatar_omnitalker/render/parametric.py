@@ -97,7 +97,8 @@ def _coverage(xs: np.ndarray, ys: np.ndarray, centre: np.ndarray, ax: np.ndarray
     return np.clip((1.0 - r) * scale + 0.5, 0.0, 1.0)
 
 
-def _rotation(pitch: float, yaw: float, roll: float) -> np.ndarray:
+def rotation_matrix(pitch: float, yaw: float, roll: float) -> np.ndarray:
+    """Rz(roll) Ry(yaw) Rx(pitch) in head coordinates (x right, y down, w toward the camera)."""
     cp, sp, cy, sy, cr, sr = np.cos(pitch), np.sin(pitch), np.cos(yaw), np.sin(yaw), np.cos(roll), np.sin(roll)
     rx = np.array([[1, 0, 0], [0, cp, -sp], [0, sp, cp]])
     ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
@@ -130,7 +131,7 @@ class ParametricRenderer(Renderer):
         m[spec.GAZE] = np.clip(m[spec.GAZE], -MAX_GAZE, MAX_GAZE)
         unit = size * 0.27 * (1.0 - 0.8 * tz)  # pixels per head unit
         centre = np.array([size * 0.5 + tx * 2 * unit, size * 0.5 + ty * 2 * unit])
-        rot = _rotation(pitch, yaw, roll)
+        rot = rotation_matrix(pitch, yaw, roll)
 
         def project(u: float, v: float, depth: float | None = None) -> np.ndarray:
             w = depth if depth is not None else 0.95 * np.sqrt(max(0.0, 1.0 - u * u - (v / 1.35) ** 2))

@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from avatar_omnitalker.standin.converse import text_bundle
 from avatar_omnitalker.standin.engine import EngineError, StandInEngine  # puts the stand-in chat_engine on sys.path
 
 from chat_engine.data_models.chat_data_type import ChatDataType  # noqa: E402
 from chat_engine.data_models.chat_signal import ChatSignal, ChatSignalType, ChatStreamType  # noqa: E402
-from chat_engine.data_models.runtime_data.data_bundle import DataBundle, DataBundleDefinition, DataBundleEntry  # noqa: E402
+from chat_engine.data_models.runtime_data.data_bundle import DataBundle  # noqa: E402
 
 HANDLERS = str(Path(__file__).resolve().parents[2] / "handlers")
 FPS = 25
@@ -43,17 +44,6 @@ def engine():
     e.spoken = spoken
     yield e
     e.shutdown()
-
-
-def text_bundle(text: str, speech_id: str, end: bool) -> DataBundle:
-    definition = DataBundleDefinition()
-    definition.add_entry(DataBundleEntry.create_text_entry("avatar_text"))
-    definition.set_main_entry("avatar_text")
-    bundle = DataBundle(definition)
-    bundle.set_main_data(text)
-    bundle.add_meta("speech_id", speech_id)
-    bundle.add_meta("avatar_text_end", end)
-    return bundle
 
 
 def say(session, text: str, speech_id: str, step: int = 4, v06: bool = False) -> None:
@@ -251,3 +241,15 @@ def test_stand_in_rejects_what_the_host_rejects(engine):
             handler_ctx.submit_data(bundle)
     finally:
         session.close()
+
+
+def test_converse_records_what_a_client_receives(tmp_path):
+    from avatar_omnitalker.cli import main
+    from avatar_omnitalker.render.video import read_mp4
+
+    out = tmp_path / "session.mp4"
+    assert main(["converse", "--text", "Hi there! Nice to see you.", "--text", "Bye.", "--out", str(out), "--size", "96", "--nfe", "2"]) == 0
+    frames, audio, fps = read_mp4(out)
+    assert fps == FPS and frames > 3 * FPS  # idle before, two turns, idle after
+    assert abs(audio.size - frames * 960) < 1024
+    assert np.abs(audio).max() > 0.01  # the turns were spoken

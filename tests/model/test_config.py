@@ -9,7 +9,7 @@ from avatar_omnitalker.model.config import ConfigError, ModelConfig, load_config
 from avatar_omnitalker.model.dit import OmniTalkerDiT
 
 
-@pytest.mark.parametrize("name", ["tiny", "small", "base"])
+@pytest.mark.parametrize("name", ["tiny", "builtin", "small", "base"])
 def test_presets_load(name):
     assert load_config(name).name == name
 

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def rotation(pitch: float, yaw: float, roll: float) -> np.ndarray:
-    cp, sp, cy, sy, cr, sr = np.cos(pitch), np.sin(pitch), np.cos(yaw), np.sin(yaw), np.cos(roll), np.sin(roll)
-    rx = np.array([[1, 0, 0], [0, cp, -sp], [0, sp, cp]])
-    ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
-    rz = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]])
-    return rz @ ry @ rx
+from avatar_omnitalker.render.parametric import rotation_matrix
 
 
 def turn(image: np.ndarray, centre: tuple[float, float], pitch: float, yaw: float, roll: float, focal: float = 1500.0) -> np.ndarray:
@@ -18,7 +12,7 @@ def turn(image: np.ndarray, centre: tuple[float, float], pitch: float, yaw: floa
     camera, R = Rz(roll) Ry(yaw) Rx(pitch), seen through a pinhole camera (inverse warp)."""
     h, w = image.shape[:2]
     cx, cy = centre
-    r = rotation(pitch, yaw, roll)
+    r = rotation_matrix(pitch, yaw, roll)
     s = np.diag([1.0, 1.0, -1.0])  # w toward the camera -> camera z away
     rc = s @ r @ s
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)

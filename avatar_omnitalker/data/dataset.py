@@ -134,18 +134,16 @@ class PairDataset:
         return end
 
     def _draw(self, si: int, segs: list[dict], rng: np.random.Generator) -> Pair:
-        while True:
-            a = int(rng.integers(len(segs)))
-            ref = (a, self._span(segs, a, self.max_ref))
-            others = [i for i in range(len(segs)) if i < ref[0] or i >= ref[1]]
-            if others:
-                t = int(rng.choice(others))
-                end = self._span(segs, t, self.max_target)
-                if t < ref[0]:
-                    end = min(end, ref[0])
-                return Pair(si, ref, (t, end))
-            if ref[1] - ref[0] > 1:  # the whole source fits in one reference: shrink it
-                return Pair(si, (a, a + 1) if a + 1 < len(segs) else (a - 1, a), (a + 1, a + 2) if a + 1 < len(segs) else (a, a + 1))
+        """A reference span from a random sentence, a target span from the sentences outside it."""
+        a = int(rng.integers(len(segs)))
+        ref = (a, self._span(segs, a, self.max_ref))
+        others = [i for i in range(len(segs)) if i < ref[0] or i >= ref[1]]
+        if not others:  # the whole source fits in one reference: keep one sentence as reference
+            ref = (a, a + 1)
+            others = [i for i in range(len(segs)) if i != a]
+        t = int(rng.choice(others))
+        end = self._span(segs, t, self.max_target)
+        return Pair(si, ref, (t, min(end, ref[0]) if t < ref[0] else end))
 
     def load(self, pair: Pair) -> Example:
         source = self.sources[pair.source]

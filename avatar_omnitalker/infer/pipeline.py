@@ -103,9 +103,11 @@ class Pipeline:
 
         if checkpoint is None:
             checkpoint = defaults.default_checkpoint()
-        if checkpoint is None:
-            logger.warning("no trained model is installed: using the UNTRAINED 'tiny' network; output is noise, not speech")
-            model = FlowMatching(load_config("tiny"))
+        if checkpoint is None or str(checkpoint).startswith("random:"):
+            preset = str(checkpoint).split(":", 1)[1] if checkpoint else "tiny"
+            logger.warning("using the UNTRAINED {!r} network (random weights): output is noise, not speech", preset)
+            model = FlowMatching(load_config(preset))
+            checkpoint = None
         else:
             model = load_checkpoint(checkpoint)
             logger.info("model: {} ({})", checkpoint, model.config.name)

@@ -138,6 +138,10 @@ class Trainer:
         if folder is None:
             return
         self.step, extra = load_state(folder, self.model, self.ema, self.optimizer)
+        log = self.out / "loss.jsonl"
+        if self.rank == 0 and log.is_file():  # steps logged after the checkpoint will be run again
+            kept = [line for line in log.read_text().splitlines() if line.strip() and json.loads(line)["step"] <= self.step]
+            log.write_text("".join(line + "\n" for line in kept))
         if extra.get("config") and extra["config"].get("seed") != self.cfg.seed:
             logger.warning("resuming a run made with another seed: the curve will not continue exactly")
         logger.info("resumed from {} at step {}", folder, self.step)

@@ -55,7 +55,10 @@ def test_resume_continues_exactly(small_corpus, tmp_path, straight):
     out, log = straight
     cfg = config(small_corpus, tmp_path, steps=2)
     first = train(cfg)
+    with open(tmp_path / "loss.jsonl", "a") as f:  # a crash after step 3 was logged but before it was saved
+        f.write(json.dumps({"step": 3, "loss": 99.0}) + "\n")
     second = train(dataclasses.replace(cfg, steps=4))
+    assert [json.loads(line)["step"] for line in (tmp_path / "loss.jsonl").read_text().splitlines()] == [1, 2, 3, 4]
     assert [r["loss"] for r in first + second] == [r["loss"] for r in log]
     assert max_diff(weights(tmp_path / "checkpoints" / "step-0000004"), weights(out / "checkpoints" / "step-0000004")) == 0.0
 

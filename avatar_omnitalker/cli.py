@@ -9,6 +9,8 @@ import sys
 import numpy as np
 from loguru import logger
 
+from avatar_omnitalker.infer.pipeline import DEFAULT_NFE
+
 
 def _info(args: argparse.Namespace) -> int:
     import torch
@@ -204,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preview-png", help="a PNG strip of frames with the motion curves")
     p.add_argument("--renderer", default="parametric", help="'parametric' or a path to an .onnx renderer")
     p.add_argument("--size", type=int, default=512, help="frame size in pixels")
-    p.add_argument("--nfe", type=int, default=16)
+    p.add_argument("--nfe", type=int, default=DEFAULT_NFE, help="ODE steps (EPSS schedule at 5, 6, 7, 10, 12, 16)")
     p.add_argument("--cfg", type=float, default=2.0)
     p.add_argument("--speed", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=0)
@@ -218,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vocoder")
     p.add_argument("--renderer", default="parametric")
     p.add_argument("--size", type=int, default=512)
-    p.add_argument("--nfe", type=int, default=16)
+    p.add_argument("--nfe", type=int, default=DEFAULT_NFE, help="ODE steps (EPSS schedule at 5, 6, 7, 10, 12, 16)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--handlers", help="the repo's handlers/ folder (default: next to this package)")
     p.set_defaults(func=_converse)
@@ -242,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", required=True)
     p.add_argument("--out", required=True, help="report .json")
     p.add_argument("--vocoder")
-    p.add_argument("--nfe", type=int, default=16)
+    p.add_argument("--nfe", type=int, default=DEFAULT_NFE, help="ODE steps (EPSS schedule at 5, 6, 7, 10, 12, 16)")
     p.add_argument("--per-source", type=int, default=2, help="sentences said per held-out source")
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=_eval)

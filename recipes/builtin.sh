@@ -7,4 +7,4 @@ omnitalker synth-corpus --out runs/corpus-builtin --minutes 60 --langs en --seed
 OMP_NUM_THREADS=1 omnitalker train-vocoder --corpus runs/corpus-builtin --out runs/vocoder --steps 1400 --batch 8
 OMP_NUM_THREADS=2 omnitalker train --config config/train/builtin.yaml
 omnitalker ship --run runs/builtin --vocoder runs/vocoder --corpus runs/corpus-builtin
-omnitalker eval --corpus runs/corpus-builtin --out runs/builtin/eval.json --nfe 16
+omnitalker eval --corpus runs/corpus-builtin --out runs/builtin/eval.json --nfe 7

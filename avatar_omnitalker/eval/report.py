@@ -26,7 +26,7 @@ from avatar_omnitalker.eval.metrics import (
     Recognizer, SpeakerEncoder, cosine, pooled_lip_sync, rank1, style_distance, style_stats, sync_curve,
 )
 from avatar_omnitalker.fileio import atomic_path
-from avatar_omnitalker.infer.pipeline import GenerationSettings, Pipeline
+from avatar_omnitalker.infer.pipeline import DEFAULT_NFE, GenerationSettings, Pipeline
 from avatar_omnitalker.infer.reference import Reference
 
 REF_SECONDS = 5.0
@@ -141,7 +141,7 @@ def table(report: dict) -> str:
     return "\n".join(lines)
 
 
-def run_eval(checkpoint: str | None, corpus_dir: str, out: str, nfe: int = 16, device: str = "cpu", per_source: int = 1,
+def run_eval(checkpoint: str | None, corpus_dir: str, out: str, nfe: int = DEFAULT_NFE, device: str = "cpu", per_source: int = 1,
              vocoder: str | None = None) -> dict:
     pipeline = Pipeline.load(checkpoint, None, vocoder, renderer=None, device=device, settings=GenerationSettings(nfe=nfe))
     report = evaluate(pipeline, Corpus(corpus_dir), per_source)

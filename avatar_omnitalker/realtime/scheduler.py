@@ -23,6 +23,7 @@ class _Request:
     text: str
     seed: int
     future: Future
+    key: object  # who asked: a batch takes at most one request per key
 
 
 class BatchScheduler:
@@ -38,12 +39,14 @@ class BatchScheduler:
         self._thread = threading.Thread(target=self._run, name="omnitalker-scheduler", daemon=True)
         self._thread.start()
 
-    def submit(self, text: str, seed: int = 0) -> Future:
+    def submit(self, text: str, seed: int = 0, key: object = None) -> Future:
+        """Queue one chunk; `key` (a session) gets at most one chunk per batch, so each session's
+        next chunk is ready as early as possible instead of waiting for a whole turn."""
         fut: Future = Future()
         with self._cond:
             if self._stopped:
                 raise RuntimeError("the scheduler is stopped")
-            self._queue.append(_Request(text, seed, fut))
+            self._queue.append(_Request(text, seed, fut, key if key is not None else object()))
             self._cond.notify()
         return fut
 
@@ -54,7 +57,15 @@ class BatchScheduler:
                     self._cond.wait()
                 if self._stopped:
                     return
-                batch = [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
+                batch, keys, rest = [], set(), deque()
+                while self._queue:
+                    r = self._queue.popleft()
+                    if len(batch) < self.max_batch and r.key not in keys:
+                        batch.append(r)
+                        keys.add(r.key)
+                    else:
+                        rest.append(r)
+                self._queue = rest
             batch = [r for r in batch if r.future.set_running_or_notify_cancel()]
             if not batch:
                 continue

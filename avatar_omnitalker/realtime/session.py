@@ -119,7 +119,7 @@ class AvatarSession:
     def _submit(self, turn: _Turn, chunk: str) -> None:
         seed = self.settings.seed + turn.chunks
         turn.chunks += 1
-        turn.pending.append((chunk, self.scheduler.submit(chunk, seed)))
+        turn.pending.append((chunk, self.scheduler.submit(chunk, seed, key=self)))
 
     def interrupt(self) -> None:
         """Drop everything queued or being generated; the next frame is idle."""

@@ -23,7 +23,7 @@ from chat_engine.data_models.chat_engine_config_data import ChatEngineConfigMode
 from chat_engine.data_models.runtime_data.data_bundle import DataBundle, DataBundleDefinition, DataBundleEntry, VariableSize
 
 from avatar_omnitalker import spec
-from avatar_omnitalker.infer.pipeline import GenerationSettings, Pipeline
+from avatar_omnitalker.infer.pipeline import DEFAULT_NFE, GenerationSettings, Pipeline
 from avatar_omnitalker.realtime.scheduler import BatchScheduler
 from avatar_omnitalker.realtime.session import VALID_FPS, AvatarSession, SessionSettings
 
@@ -34,7 +34,7 @@ class OmniTalkerConfig(HandlerBaseConfigModel):
     vocoder: Optional[str] = Field(default=None, description="Vocos folder; default: the built-in vocoder")
     device: str = Field(default="cpu")
     fps: int = Field(default=25)
-    nfe: int = Field(default=16, ge=1, le=64)
+    nfe: int = Field(default=DEFAULT_NFE, ge=1, le=64)
     cfg: float = Field(default=2.0, ge=0.0, le=10.0)
     seed: int = Field(default=0)
     renderer: str = Field(default="parametric", description="'parametric' or a path to an .onnx renderer")

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 from loguru import logger
 
-from avatar_omnitalker.infer.pipeline import DEFAULT_NFE
+from avatar_omnitalker.infer.settings import DEFAULT_NFE
 
 
 def _info(args: argparse.Namespace) -> int:

@@ -26,7 +26,8 @@ from avatar_omnitalker.eval.metrics import (
     Recognizer, SpeakerEncoder, cosine, pooled_lip_sync, rank1, style_distance, style_stats, sync_curve,
 )
 from avatar_omnitalker.fileio import atomic_path
-from avatar_omnitalker.infer.pipeline import DEFAULT_NFE, GenerationSettings, Pipeline
+from avatar_omnitalker.infer.pipeline import Pipeline
+from avatar_omnitalker.infer.settings import DEFAULT_NFE, GenerationSettings
 from avatar_omnitalker.infer.reference import Reference
 
 REF_SECONDS = 5.0

@@ -22,6 +22,7 @@ from avatar_omnitalker.infer.chunking import TextChunker
 from avatar_omnitalker.infer.idle import IdleMotion
 from avatar_omnitalker.infer.joiner import Joiner
 from avatar_omnitalker.infer.reference import Reference
+from avatar_omnitalker.infer.settings import GenerationSettings
 from avatar_omnitalker.infer.conditioning import AlignedText, ImplicitText
 from avatar_omnitalker.model.cfm import FlowMatching
 from avatar_omnitalker.model.checkpoint import load_checkpoint
@@ -29,21 +30,6 @@ from avatar_omnitalker.model.config import load_config
 from avatar_omnitalker.render.base import Renderer
 from avatar_omnitalker.text.phonemes import PHONEME_VOCAB, PhonemeTokenizer
 from avatar_omnitalker.text.tokenizer import Tokenizer, Vocab
-
-
-# The shipped default: 7 ODE steps on F5-TTS's EPSS schedule keeps the built-in model faster than
-# real time on a 2-core CPU (16 steps measured 1.18 x real time there).
-DEFAULT_NFE = 7
-
-
-@dataclass(frozen=True)
-class GenerationSettings:
-    nfe: int = DEFAULT_NFE
-    cfg: float = 2.0
-    sway: float | None = -1.0
-    method: str = "euler"
-    seed: int = 0
-    speed: float = 1.0
 
 
 @dataclass

@@ -23,7 +23,8 @@ from chat_engine.data_models.chat_engine_config_data import ChatEngineConfigMode
 from chat_engine.data_models.runtime_data.data_bundle import DataBundle, DataBundleDefinition, DataBundleEntry, VariableSize
 
 from avatar_omnitalker import spec
-from avatar_omnitalker.infer.pipeline import DEFAULT_NFE, GenerationSettings, Pipeline
+from avatar_omnitalker.infer.pipeline import Pipeline
+from avatar_omnitalker.infer.settings import DEFAULT_NFE, GenerationSettings
 from avatar_omnitalker.realtime.scheduler import BatchScheduler
 from avatar_omnitalker.realtime.session import VALID_FPS, AvatarSession, SessionSettings
 

@@ -52,16 +52,26 @@ def _speech_span(phonemes) -> tuple[float, float]:
     return (spoken[0][1], spoken[-1][2]) if spoken else (0.0, 0.0)
 
 
+def fit_phonemes(text: str, audio: np.ndarray, offset_s: float = 0.0) -> tuple[list[tuple[str, float, float]], float]:
+    """espeak-ng's phonemes of `text`, stretched onto the speech in `audio` (24 kHz, whole frames).
+
+    Returns [(ipa, start_s, end_s)] shifted by offset_s, pauses dropped, and the stretch factor
+    (audio seconds per espeak second: the speaker's rate relative to espeak's)."""
+    phonemes, _ = _phonemize(text, espeak_voice(text))
+    e0, e1 = _speech_span(phonemes)
+    active = np.flatnonzero(active_frames(audio))
+    duration = audio.size / spec.SAMPLE_RATE
+    r0, r1 = (active[0] / spec.FPS, (active[-1] + 1) / spec.FPS) if active.size else (0.0, duration)
+    scale = (r1 - r0) / max(e1 - e0, 1e-3)
+    fitted = [(s, offset_s + r0 + (a - e0) * scale, offset_s + r0 + (b - e0) * scale) for s, a, b in phonemes if s != PAUSE]
+    return fitted, scale
+
+
 class AlignedText:
     def __init__(self, tokenizer: PhonemeTokenizer, reference: Reference) -> None:
         self.tokenizer, self.reference = tokenizer, reference
-        phonemes, _ = _phonemize(reference.transcript, espeak_voice(reference.transcript))
-        e0, e1 = _speech_span(phonemes)
-        active = np.flatnonzero(active_frames(reference.audio))
-        r0, r1 = (active[0] / spec.FPS, (active[-1] + 1) / spec.FPS) if active.size else (0.0, reference.duration)
-        scale = (r1 - r0) / max(e1 - e0, 1e-3)
-        self.rate = scale  # reference seconds per espeak second
-        self.ref_phonemes = [(s, r0 + (a - e0) * scale, r0 + (b - e0) * scale) for s, a, b in phonemes if s != PAUSE]
+        # rate: reference seconds per espeak second
+        self.ref_phonemes, self.rate = fit_phonemes(reference.transcript, reference.audio)
 
     def request(self, text: str, speed: float) -> tuple[list[int], int]:
         ref = self.reference

@@ -27,7 +27,7 @@ from avatar_omnitalker.audio.loudness import active_frames, normalize_loudness
 from avatar_omnitalker.audio.mel import MelExtractor
 from avatar_omnitalker.data.corpus import FORMAT
 from avatar_omnitalker.fileio import atomic_path
-from avatar_omnitalker.infer.conditioning import _phonemize, _speech_span, espeak_voice
+from avatar_omnitalker.infer.conditioning import fit_phonemes
 from avatar_omnitalker.text.tokenizer import is_chinese
 from avatar_omnitalker.video.extract import extract_motion
 from avatar_omnitalker.video.media import read_audio
@@ -116,13 +116,8 @@ def process_video(video: Path, row: dict, source_id: str, task_file: str | None)
     for (a, b), text in zip(spans, texts):
         if not text:
             continue
-        phonemes, _ = _phonemize(text, espeak_voice(text))
-        e0, e1 = _speech_span(phonemes)
-        seg_active = np.flatnonzero(active_frames(audio[spec.samples_for_frames(a):spec.samples_for_frames(b)]))
-        r0 = (a + (seg_active[0] if seg_active.size else 0)) / spec.FPS
-        r1 = (a + (seg_active[-1] + 1 if seg_active.size else b - a)) / spec.FPS
-        scale = (r1 - r0) / max(e1 - e0, 1e-3)
-        timed = [[s, round(r0 + (x - e0) * scale, 4), round(r0 + (y - e0) * scale, 4), False] for s, x, y in phonemes if s != "_"]
+        fitted, _ = fit_phonemes(text, audio[spec.samples_for_frames(a):spec.samples_for_frames(b)], offset_s=a / spec.FPS)
+        timed = [[s, round(x, 4), round(y, 4), False] for s, x, y in fitted]
         segments.append({"text": text, "start": a, "end": b, "phonemes": timed, "alignment": "proportional" if len(spans) > 1 else "whole"})
     lang = "zh" if any(is_chinese(c) for c in str(row["text"])) else "en"
     meta = {"source_id": source_id, "speaker_id": str(row.get("speaker") or video.stem), "split": str(row.get("split") or "train"),

@@ -86,19 +86,13 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _converse(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from avatar_omnitalker.infer.pipeline import GenerationSettings, Pipeline
+    from avatar_omnitalker.realtime.converse import converse
 
-    from avatar_omnitalker.render.video import write_mp4
-    from avatar_omnitalker.standin.converse import converse
-
-    config = {"checkpoint": args.checkpoint, "reference": args.reference, "vocoder": args.vocoder, "device": args.device,
-              "nfe": args.nfe, "frame_size": args.size, "renderer": args.renderer}
-    result = converse(args.text, config, Path(args.handlers) if args.handlers else None)
-    frames = (f[..., ::-1] for f in result.frames_bgr)  # BGR (what the client gets) -> RGB
-    write_mp4(args.out, frames, result.audio, len(result.frames_bgr))
-    for i, latency in enumerate(result.first_frame_latency):
-        logger.info("turn {}: first speaking frame {:.3f} s after the first sentence's text arrived", i, latency)
-    logger.info("wrote {} ({} frames)", args.out, len(result.frames_bgr))
+    pipe = Pipeline.load(args.checkpoint, args.reference, args.vocoder, args.renderer, args.size, args.device,
+                         GenerationSettings(nfe=args.nfe))
+    result = converse(pipe, args.text, args.out)
+    logger.info("wrote {} ({} frames)", args.out, result.frames)
     return 0
 
 
@@ -212,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=_generate)
-    p = sub.add_parser("converse", help="run the OpenAvatarChat handler in a stand-in host and record what a client receives")
+    p = sub.add_parser("converse", help="stream replies into a real-time avatar session and record what a client receives")
     p.add_argument("--text", action="append", required=True, help="one LLM reply per --text (several make several turns)")
     p.add_argument("--out", required=True, help="output .mp4")
     p.add_argument("--reference")
@@ -222,7 +216,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=512)
     p.add_argument("--nfe", type=int, default=DEFAULT_NFE, help="ODE steps (EPSS schedule at 5, 6, 7, 10, 12, 16)")
     p.add_argument("--device", default="cpu")
-    p.add_argument("--handlers", help="the repo's handlers/ folder (default: next to this package)")
     p.set_defaults(func=_converse)
     p = sub.add_parser("synth-corpus", help="generate the synthetic audio-visual corpus (espeak-ng voices, known styles)")
     p.add_argument("--out", required=True)

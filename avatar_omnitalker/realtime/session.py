@@ -73,7 +73,9 @@ class AvatarSession:
         sink: SessionSink,
         settings: SessionSettings = SessionSettings(),
         clock: Callable[[], float] = time.monotonic,
+        wait: Callable[[float], object] | None = None,
     ) -> None:
+        """`clock` and `wait(seconds)` pace the frames; tests inject a virtual pair."""
         if settings.mode == "video" and renderer is None:
             raise ValueError("video mode needs a renderer")
         self.scheduler = scheduler
@@ -88,6 +90,7 @@ class AvatarSession:
         self._open: _Turn | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._wait = wait or self._stop.wait
         self._thread: threading.Thread | None = None
         self._last_motion = self._still
         self._stream_open = False
@@ -120,6 +123,12 @@ class AvatarSession:
         seed = self.settings.seed + turn.chunks
         turn.chunks += 1
         turn.pending.append((chunk, self.scheduler.submit(chunk, seed, key=self)))
+
+    def pending_speech_ids(self) -> set[str]:
+        """speech_ids queued, being generated or still on the timeline (what an interrupt drops)."""
+        with self._lock:
+            ids = {t.speech_id for t in self._turns} | self.timeline.speech_ids()
+        return {i for i in ids if i is not None}
 
     def interrupt(self) -> None:
         """Drop everything queued or being generated; the next frame is idle."""
@@ -170,7 +179,7 @@ class AvatarSession:
                 self.lag_events += 1
                 due = self.clock()
             elif delay > 0:
-                self._stop.wait(delay)
+                self._wait(delay)
 
     def _collect(self) -> None:
         """Move finished generations, in order, through the joiner onto the timeline."""

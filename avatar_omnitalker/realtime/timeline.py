@@ -47,6 +47,9 @@ class SpeechTimeline:
         else:
             self._turns.append((end, speech_id, turn_end))
 
+    def speech_ids(self) -> set[str | None]:
+        return {speech_id for _, speech_id, _ in self._turns}
+
     def pending_samples(self) -> int:
         return self._start + self._audio.size - self._cursor
 

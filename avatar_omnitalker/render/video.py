@@ -11,38 +11,79 @@ from avatar_omnitalker import spec
 from avatar_omnitalker.fileio import atomic_path
 
 
+class Mp4Writer:
+    """H.264 + AAC written as frames come, each RGB frame with its 960 samples of 24 kHz audio, so
+    a long session never sits in memory. The file appears only when closed cleanly (temp file +
+    rename); after an error or an empty session nothing is left behind."""
+
+    def __init__(self, path: str | Path, fps: int = spec.FPS) -> None:
+        self.path = Path(path)
+        self.fps = fps
+        self.frames = 0
+        self._atomic = None
+        self._out = None
+
+    def __enter__(self) -> "Mp4Writer":
+        import av
+
+        self._atomic = atomic_path(self.path)
+        tmp = self._atomic.__enter__()
+        self._out = av.open(tmp, "w")
+        self._video = None
+        self._audio = self._out.add_stream("aac", rate=spec.SAMPLE_RATE, layout="mono")
+        self._samples = 0
+        return self
+
+    def add(self, frame_rgb: np.ndarray, audio: np.ndarray) -> None:
+        """One video frame (H, W, 3) uint8 and the audio it covers (samples_for_frames(1) floats)."""
+        import av
+
+        if audio.ndim != 1 or audio.size != spec.SAMPLE_RATE // self.fps:
+            raise ValueError(f"a frame needs {spec.SAMPLE_RATE // self.fps} audio samples, got {audio.size}")
+        if self._video is None:
+            self._video = self._out.add_stream("libx264", rate=self.fps, options={"crf": "20", "preset": "veryfast"})
+            self._video.pix_fmt = "yuv420p"
+            self._video.height, self._video.width = frame_rgb.shape[:2]
+        for packet in self._video.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame_rgb), format="rgb24")):
+            self._out.mux(packet)
+        pcm = np.clip(audio, -1, 1).astype(np.float32)[None]
+        aframe = av.AudioFrame.from_ndarray(np.ascontiguousarray(pcm), format="fltp", layout="mono")
+        aframe.sample_rate = spec.SAMPLE_RATE
+        aframe.pts = self._samples
+        self._samples += audio.size
+        for packet in self._audio.encode(aframe):
+            self._out.mux(packet)
+        self.frames += 1
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        error = exc if exc is not None else (ValueError(f"nothing to write to {self.path}: no frames")
+                                             if self.frames == 0 else None)
+        try:
+            if error is None:
+                for stream in (self._video, self._audio):
+                    for packet in stream.encode(None):
+                        self._out.mux(packet)
+            self._out.close()
+        finally:  # renames the temp file on success, removes it otherwise
+            self._atomic.__exit__(None if error is None else type(error), error, None)
+        if error is not None and exc is None:
+            raise error
+
+
 def write_mp4(path: str | Path, frames: Iterable[np.ndarray], audio: np.ndarray, num_frames: int, fps: int = spec.FPS) -> Path:
     """Write RGB frames + 24 kHz mono audio. The audio must hold exactly num_frames * 960 samples;
     the file appears only when complete (temp file + rename)."""
-    import av
-
     path = Path(path)
-    if audio.ndim != 1 or audio.size != spec.samples_for_frames(num_frames):
-        raise ValueError(f"audio has {audio.size} samples; {num_frames} frames need {spec.samples_for_frames(num_frames)}")
-    with atomic_path(path) as tmp, av.open(tmp, "w") as out:
-        vstream = out.add_stream("libx264", rate=fps, options={"crf": "20", "preset": "veryfast"})
-        vstream.pix_fmt = "yuv420p"
-        astream = out.add_stream("aac", rate=spec.SAMPLE_RATE, layout="mono")
-        written = 0
+    per_frame = spec.SAMPLE_RATE // fps
+    if audio.ndim != 1 or audio.size != per_frame * num_frames:
+        raise ValueError(f"audio has {audio.size} samples; {num_frames} frames need {per_frame * num_frames}")
+    with Mp4Writer(path, fps) as writer:
         for frame in frames:
-            if written == 0:
-                vstream.height, vstream.width = frame.shape[:2]
-            for packet in vstream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")):
-                out.mux(packet)
-            written += 1
-        if written != num_frames:
-            raise ValueError(f"got {written} video frames, expected {num_frames}")
-        pcm = np.clip(audio, -1, 1).astype(np.float32)[None]
-        block = 1024
-        for start in range(0, pcm.shape[1], block):
-            aframe = av.AudioFrame.from_ndarray(np.ascontiguousarray(pcm[:, start:start + block]), format="fltp", layout="mono")
-            aframe.sample_rate = spec.SAMPLE_RATE
-            aframe.pts = start
-            for packet in astream.encode(aframe):
-                out.mux(packet)
-        for stream in (vstream, astream):
-            for packet in stream.encode(None):
-                out.mux(packet)
+            if writer.frames >= num_frames:
+                raise ValueError(f"got more than {num_frames} video frames")
+            writer.add(frame, audio[writer.frames * per_frame:(writer.frames + 1) * per_frame])
+        if writer.frames != num_frames:
+            raise ValueError(f"got {writer.frames} video frames, expected {num_frames}")
     return path
 
 

@@ -2,8 +2,12 @@
 
 A thin adapter. The library's AvatarSession owns the frame clock and the BatchScheduler owns the
 model (loaded once per process, shared by all sessions); this module only translates between the
-host's ChatData/DataBundle world and them. Works on the host's v0.5 and v0.6 APIs: every host
-object is built with keyword arguments and v0.6-only hooks are optional.
+host's ChatData/DataBundle world and them.
+
+Written against OpenAvatarChat's engine core at main b4e8d15 (the 0.5.1 line: `src/chat_engine/
+common/handler_base.py`, `contexts/session_context.py`, `core/chat_session.py`) and, by feature
+detection, the v0.6 line (signals, streams): every host object is built with keyword arguments,
+and a v0.6-only name is used only when the host has it.
 """
 
 from __future__ import annotations
@@ -28,12 +32,32 @@ from avatar_omnitalker.infer.settings import DEFAULT_NFE, GenerationSettings
 from avatar_omnitalker.realtime.scheduler import BatchScheduler
 from avatar_omnitalker.realtime.session import VALID_FPS, AvatarSession, SessionSettings
 
+try:  # v0.6 line: interruption arrives as a STREAM_CANCEL signal on the client's playback stream
+    from chat_engine.data_models.chat_signal import SignalFilterRule
+    from chat_engine.data_models.chat_signal_type import ChatSignalType
+    from chat_engine.data_models.chat_stream_config import ChatStreamConfig
+
+    _STREAM_CANCEL = ChatSignalType.STREAM_CANCEL
+    _CLIENT_PLAYBACK = ChatDataType.CLIENT_PLAYBACK
+except (ImportError, AttributeError):  # 0.5.1: no streams, and no signal ever reaches a handler
+    SignalFilterRule = ChatStreamConfig = None
+    _STREAM_CANCEL = _CLIENT_PLAYBACK = None
+
+
+def resolve_device(device: str) -> str:
+    """'auto' -> the first CUDA device when torch sees one, else the CPU."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda:0" if torch.cuda.is_available() else "cpu"
+
 
 class OmniTalkerConfig(HandlerBaseConfigModel):
     checkpoint: Optional[str] = Field(default=None, description="model folder; default: the built-in model")
     reference: Optional[str] = Field(default=None, description="reference .npz; default: the built-in avatar")
     vocoder: Optional[str] = Field(default=None, description="Vocos folder; default: the built-in vocoder")
-    device: str = Field(default="cpu")
+    device: str = Field(default="auto", description="'auto' (CUDA when present, else CPU), 'cpu' or 'cuda[:N]'")
     fps: int = Field(default=25)
     nfe: int = Field(default=DEFAULT_NFE, ge=1, le=64)
     cfg: float = Field(default=2.0, ge=0.0, le=10.0)
@@ -55,8 +79,8 @@ class OmniTalkerConfig(HandlerBaseConfigModel):
     @field_validator("device")
     @classmethod
     def _device(cls, value: str) -> str:
-        if not (value == "cpu" or value.startswith("cuda")):
-            raise ValueError(f"device must be 'cpu' or 'cuda[:N]', got {value!r}")
+        if not (value in ("auto", "cpu") or value == "cuda" or value.startswith("cuda:")):
+            raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:N]', got {value!r}")
         return value
 
 
@@ -66,6 +90,17 @@ class OmniTalkerContext(HandlerContext):
         self.session: Optional[AvatarSession] = None
         self.session_context: Optional[SessionContext] = None
         self.definitions: dict = {}
+        self.playback = None  # v0.6: the CLIENT_PLAYBACK lifecycle streamer, open while a reply plays
+        self.playing: Optional[str] = None  # speech_id whose playback stream is open
+        self.cancelled: set[str] = set()  # speech_ids interrupted by the client: late text is dropped
+
+
+def _set_vad(session_context: Optional[SessionContext]) -> None:
+    """0.5.1: the host stops listening while the avatar talks; turn listening back on. v0.6 has
+    no such flag (its turn logic listens to playback streams), so nothing is set there."""
+    states = getattr(session_context, "shared_states", None)
+    if states is not None and hasattr(states, "enable_vad"):
+        states.enable_vad = True
 
 
 class _Sink:
@@ -81,7 +116,16 @@ class _Sink:
             bundle.add_meta("speech_id", speech_id)
         return bundle
 
+    def _playing(self, speech_id: Optional[str]) -> None:
+        """v0.6: one CLIENT_PLAYBACK lifecycle stream per reply, opened at its first speaking frame."""
+        ctx = self.context
+        if ctx.playback is None or speech_id is None or ctx.playing == speech_id:
+            return
+        ctx.playback.open_stream(sources=[], name=f"omnitalker:{speech_id}")
+        ctx.playing = speech_id
+
     def video_frame(self, audio, image_bgr, speech_id, speech_end) -> None:
+        self._playing(speech_id)
         audio_bundle = self._bundle(ChatDataType.AVATAR_AUDIO, audio[None].astype(np.float32), speech_id)
         audio_bundle.add_meta("avatar_speech_end", bool(speech_end))
         self.context.submit_data(ChatData(type=ChatDataType.AVATAR_AUDIO, data=audio_bundle))
@@ -89,16 +133,33 @@ class _Sink:
         self.context.submit_data(ChatData(type=ChatDataType.AVATAR_VIDEO, data=video_bundle))
 
     def motion_bundle(self, arkit, audio, speech_id, start, end) -> None:
+        """As LAM's handler emits it (avatar_handler_lam_audio2expression.py, b4e8d15): meta
+        speech_id + avatar_speech_end, and the bundle *attributes* start_of_stream/end_of_stream
+        that the host's MotionDataSerializer turns into start_of_batch/end_of_batch."""
+        self._playing(speech_id)
         bundle = self._bundle(ChatDataType.AVATAR_MOTION_DATA, arkit.astype(np.float32), speech_id)
         bundle.set_data("avatar_audio", audio[None].astype(np.float32))
         bundle.add_meta("avatar_speech_end", bool(end))
-        bundle.add_meta("start_of_stream", bool(start))
-        bundle.add_meta("end_of_stream", bool(end))
-        self.context.submit_data(ChatData(type=ChatDataType.AVATAR_MOTION_DATA, data=bundle))
+        bundle.start_of_stream = bool(start)
+        bundle.end_of_stream = bool(end)
+        data = ChatData(type=ChatDataType.AVATAR_MOTION_DATA, data=bundle)
+        get_streamer = getattr(self.context.data_submitter, "get_streamer", None)
+        if get_streamer is None:
+            self.context.submit_data(data)
+            return
+        # v0.6: the client's serializer takes start/end of a batch from the ChatData stream's first and
+        # last data and the batch name from meta stream_key, so each reply is a stream of its own.
+        if start:
+            get_streamer(ChatDataType.AVATAR_MOTION_DATA).finish_current()  # close the idle stream before it
+        bundle.add_meta("stream_key", speech_id if speech_id is not None else "idle")
+        self.context.submit_data(data, finish_stream=True if end else None)
 
     def speech_ended(self, speech_id) -> None:
-        if self.context.session_context is not None:
-            self.context.session_context.shared_states.enable_vad = True  # v0.5: listen to the user again
+        ctx = self.context
+        _set_vad(ctx.session_context)
+        if ctx.playback is not None and ctx.playing is not None:
+            ctx.playback.finish_current()
+            ctx.playing = None
 
 
 class HandlerOmniTalker(HandlerBase):
@@ -114,46 +175,65 @@ class HandlerOmniTalker(HandlerBase):
     def load(self, engine_config: ChatEngineConfigModel, handler_config: Optional[OmniTalkerConfig] = None) -> None:
         config = handler_config if isinstance(handler_config, OmniTalkerConfig) else OmniTalkerConfig()
         self.config = config
+        device = resolve_device(config.device)
         renderer = config.renderer if config.output_mode == "video" else None
         self.pipeline = Pipeline.load(
-            config.checkpoint, config.reference, config.vocoder, renderer, config.frame_size, config.device,
+            config.checkpoint, config.reference, config.vocoder, renderer, config.frame_size, device,
             GenerationSettings(nfe=config.nfe, cfg=config.cfg, seed=config.seed),
         )
         self.scheduler = BatchScheduler(self.pipeline, max_batch=max(config.max_batch, 1))
-        logger.info("OmniTalker loaded once for up to {} sessions", config.concurrent_limit)
+        logger.info("OmniTalker loaded once on {} for up to {} sessions", device, config.concurrent_limit)
 
     def create_context(self, session_context: SessionContext, handler_config=None) -> OmniTalkerContext:
-        context = OmniTalkerContext(session_context.session_id)
+        context = OmniTalkerContext(session_context.session_info.session_id)
         context.session_context = session_context
         c = self.config
         context.definitions = self._definitions()
         settings = SessionSettings(mode=c.output_mode, fps=c.fps, seed=c.seed, first_chunk_chars=c.first_chunk_chars,
                                    idle_motion=c.idle_motion)
-        context.session = AvatarSession(self.scheduler, self.pipeline.reference.motion, self.pipeline.renderer, _Sink(context), settings)
+        context.session = AvatarSession(self.scheduler, self.pipeline.reference.motion, self.pipeline.renderer,
+                                        _Sink(context), settings)
         return context
 
     def _definitions(self) -> dict:
         c = self.config
-        audio = DataBundleDefinition()
-        audio.add_entry(DataBundleEntry.create_audio_entry("avatar_audio", 1, spec.SAMPLE_RATE))
-        audio.set_main_entry("avatar_audio")
         if c.output_mode == "motion":
             motion = DataBundleDefinition()
-            motion.add_entry(DataBundleEntry.create_framed_entry("arkit_face", [1, len(spec.ARKIT52_NAMES)], 0, spec.ARKIT_FPS))
-            motion.add_entry(DataBundleEntry.create_audio_entry("avatar_audio", 1, spec.SAMPLE_RATE))
+            motion.add_entry(DataBundleEntry.create_framed_entry(
+                name="arkit_face", shape=[1, len(spec.ARKIT52_NAMES)], time_axis=0, sample_rate=spec.ARKIT_FPS,
+                channel_axis=1, channel_names=list(spec.ARKIT52_NAMES)))
+            motion.add_entry(DataBundleEntry.create_audio_entry(name="avatar_audio", channel_num=1,
+                                                                sample_rate=spec.SAMPLE_RATE))
             motion.set_main_entry("arkit_face")
             return {ChatDataType.AVATAR_MOTION_DATA: motion}
+        audio = DataBundleDefinition()
+        audio.add_entry(DataBundleEntry.create_audio_entry(name="avatar_audio", channel_num=1, sample_rate=spec.SAMPLE_RATE))
+        audio.set_main_entry("avatar_audio")
         video = DataBundleDefinition()
-        video.add_entry(DataBundleEntry.create_framed_entry("avatar_video", [VariableSize(), VariableSize(), VariableSize(), 3], 0, c.fps))
+        video.add_entry(DataBundleEntry.create_framed_entry(
+            name="avatar_video", shape=[VariableSize(), VariableSize(), VariableSize(), 3], time_axis=0,
+            sample_rate=c.fps))
         video.set_main_entry("avatar_video")
         return {ChatDataType.AVATAR_AUDIO: audio, ChatDataType.AVATAR_VIDEO: video}
 
     def get_handler_detail(self, session_context: SessionContext, context: OmniTalkerContext) -> HandlerDetail:
         inputs = {ChatDataType.AVATAR_TEXT: HandlerDataInfo(type=ChatDataType.AVATAR_TEXT)}  # DEFAULT: the client shows bubbles
         outputs = {t: HandlerDataInfo(type=t, definition=d) for t, d in context.definitions.items()}
-        return HandlerDetail(inputs=inputs, outputs=outputs)
+        detail = HandlerDetail(inputs=inputs, outputs=outputs)
+        if SignalFilterRule is not None and hasattr(detail, "signal_filters"):
+            detail.signal_filters = [SignalFilterRule(_STREAM_CANCEL, None, _CLIENT_PLAYBACK)]
+            if ChatStreamConfig is not None:  # the render loop is not one reply: never cancel or link it
+                for info in outputs.values():
+                    if hasattr(info, "output_stream_config"):
+                        info.output_stream_config = ChatStreamConfig(cancelable=False, auto_link_input=False)
+        return detail
 
     def start_context(self, session_context: SessionContext, handler_context: OmniTalkerContext) -> None:
+        manager = getattr(handler_context, "stream_manager", None)
+        if manager is not None and _CLIENT_PLAYBACK is not None and hasattr(manager, "create_lifecycle_streamer"):
+            handler_context.playback = manager.create_lifecycle_streamer(
+                data_type=_CLIENT_PLAYBACK, producer_name=handler_context.owner or "OmniTalker",
+                config=ChatStreamConfig(cancelable=False))
         handler_context.session.start()  # idle frames with silence from the first instant
 
     def handle(self, context: OmniTalkerContext, inputs: ChatData, output_definitions) -> None:
@@ -162,16 +242,30 @@ class HandlerOmniTalker(HandlerBase):
         bundle = inputs.data
         text = bundle.get_main_data() or ""
         end = bool(bundle.get_meta("avatar_text_end", False)) or bool(getattr(inputs, "is_last_data", False))
-        speech_id = bundle.get_meta("speech_id", None) or getattr(inputs, "stream_id", None)
-        context.session.on_text(str(text), None if speech_id is None else str(speech_id), end)
+        speech_id = bundle.get_meta("speech_id", None)
+        if speech_id is None:  # v0.6: a reply is one text stream
+            stream = getattr(inputs, "stream_id", None)
+            speech_id = getattr(stream, "stream_key_str", None) or (None if stream is None else str(stream))
+        speech_id = None if speech_id is None else str(speech_id)
+        if speech_id is not None and speech_id in context.cancelled:
+            return  # the client interrupted this reply: its late text stays unspoken
+        context.session.on_text(str(text), speech_id, end)
 
     def on_signal(self, context: OmniTalkerContext, signal) -> None:
-        """v0.6: a cancelled client playback stream interrupts the avatar."""
-        kind = str(getattr(getattr(signal, "type", None), "value", getattr(signal, "type", ""))).lower()
-        if "cancel" in kind or "interrupt" in kind:
-            context.session.interrupt()
-            if context.session_context is not None:
-                context.session_context.shared_states.enable_vad = True
+        """v0.6: the client cancelled playback (the user spoke over the avatar): go idle now."""
+        if _STREAM_CANCEL is None or getattr(signal, "type", None) != _STREAM_CANCEL:
+            return
+        related = getattr(signal, "related_stream", None)
+        if related is None or getattr(related, "data_type", None) != _CLIENT_PLAYBACK:
+            return
+        if context.playing is not None:
+            context.cancelled.add(context.playing)
+        for speech_id in context.session.pending_speech_ids():
+            context.cancelled.add(speech_id)
+        context.session.interrupt()
+        context.playing = None
+        if context.playback is not None:
+            context.playback.finish_current()
 
     def destroy_context(self, context: OmniTalkerContext) -> None:
         if context.session is not None:

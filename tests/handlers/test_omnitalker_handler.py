@@ -1,255 +1,232 @@
-"""The OpenAvatarChat handler inside the stand-in host: contract, sync, pacing, turns, interruption."""
+"""The OpenAvatarChat handler run by the engine's own ChatSession (the real one when OAC_SRC is
+set, else the fake that mirrors it): contract, sync, turns, VAD hand-back, motion mode, config."""
 
 from __future__ import annotations
 
+import inspect
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from avatar_omnitalker.standin.converse import text_bundle
-from avatar_omnitalker.standin.engine import EngineError, StandInEngine  # puts the stand-in chat_engine on sys.path
+from chat_engine.data_models.chat_data_type import ChatDataType
 
-from chat_engine.data_models.chat_data_type import ChatDataType  # noqa: E402
-from chat_engine.data_models.chat_signal import ChatSignal, ChatSignalType, ChatStreamType  # noqa: E402
-from chat_engine.data_models.runtime_data.data_bundle import DataBundle  # noqa: E402
+from tests.handlers.oac_host import Host, HostSession, engine_line
 
-HANDLERS = str(Path(__file__).resolve().parents[2] / "handlers")
-FPS = 25
-
-
-def make_engine(concurrent_limit: int = 1, **overrides) -> StandInEngine:
-    cfg = dict(module="omnitalker_avatar/omnitalker_handler", nfe=2, frame_size=96, device="cpu", unknown_key="ignored")
-    cfg.update(overrides)
-    engine = StandInEngine({"default": {"chat_engine": {
-        "model_root": "models", "concurrent_limit": concurrent_limit, "handler_search_path": [HANDLERS],
-        "handler_configs": {"OmniTalker": cfg}}}})
-    engine.load()
-    return engine
+SMALL = dict(nfe=2, frame_size=96, device="cpu", unknown_key="ignored by the host")
 
 
 @pytest.fixture(scope="module")
-def engine():
-    e = make_engine(concurrent_limit=2)
-    handler = e.handlers[0].handler
+def host():
+    h = Host(SMALL, concurrent_limit=2)
     spoken: list[str] = []
-    original = handler.pipeline.synthesize
+    original = h.handler.pipeline.synthesize
 
     def recording(texts, seeds=None):
         spoken.extend(texts)
         return original(texts, seeds)
 
-    handler.pipeline.synthesize = recording
-    e.spoken = spoken
-    yield e
-    e.shutdown()
+    h.handler.pipeline.synthesize = recording
+    h.spoken = spoken
+    yield h
+    h.shutdown()
 
 
-def say(session, text: str, speech_id: str, step: int = 4, v06: bool = False) -> None:
-    """Stream `text` as LLM deltas, then the end marker (v0.5 meta, or v0.6 is_last_data)."""
-    for i in range(0, len(text), step):
-        session.inject(ChatDataType.AVATAR_TEXT, text_bundle(text[i:i + step], speech_id, False))
-    if v06:
-        session.inject(ChatDataType.AVATAR_TEXT, text_bundle("", speech_id, False), is_last_data=True)
-    else:
-        session.inject(ChatDataType.AVATAR_TEXT, text_bundle("", speech_id, True))
+def sequence(session: HostSession) -> list:
+    """What the client got from the avatar, in arrival order (text bubbles left out)."""
+    return [r for r in session.client.received if r.data.type != ChatDataType.AVATAR_TEXT]
 
 
-def audio_frames(session):
-    return [r.data for r in session.received(ChatDataType.AVATAR_AUDIO)]
+def turn_frames(session: HostSession, speech_id: str) -> list[int]:
+    audio = session.received(ChatDataType.AVATAR_AUDIO)
+    return [i for i, r in enumerate(audio) if r.data.data.get_meta("speech_id") == speech_id]
 
 
-def wait_for(predicate, timeout: float = 20.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError("timed out")
-
-
-def speech_ends(session) -> list:
-    return [d for d in audio_frames(session) if d.data.get_meta("avatar_speech_end")]
-
-
-def test_contract_shapes_and_order(engine):
-    session = engine.session("contract")
+def test_context_uses_the_hosts_session_id(host):
+    session = host.session("the-session-id")
     try:
-        time.sleep(0.5)
-        say(session, "Hello there! Nice to meet you.", "turn-1")
-        wait_for(lambda: len(speech_ends(session)) == 1)
+        assert session.avatar_context.session_id == "the-session-id"
+    finally:
+        session.close()
+
+
+def test_frames_are_audio_then_video_with_the_contracts_shapes(host):
+    session = host.session("contract")
+    try:
+        session.say("Hello there! Nice to meet you.")
+        session.wait_turns(1)
         time.sleep(0.2)
     finally:
         session.close()
-    kinds = [r.data.type for r in session.client if r.data.type != ChatDataType.AVATAR_TEXT]
+    kinds = [r.data.type for r in sequence(session)]
     assert kinds[0] == ChatDataType.AVATAR_AUDIO
-    assert all(a == ChatDataType.AVATAR_AUDIO and b == ChatDataType.AVATAR_VIDEO for a, b in zip(kinds[::2], kinds[1::2]))
-    for r in session.received(ChatDataType.AVATAR_AUDIO):
-        assert r.data.data.get_main_data().shape == (1, 960)
-    shapes = {r.data.data.get_main_data().shape for r in session.received(ChatDataType.AVATAR_VIDEO)}
-    assert shapes == {(1, 96, 96, 3)}
-    assert {r.data.data.get_main_data().dtype for r in session.received(ChatDataType.AVATAR_VIDEO)} == {np.dtype(np.uint8)}
-    speaking = [d for d in audio_frames(session) if d.data.get_meta("speech_id") == "turn-1"]
-    assert speaking and np.abs(speaking[len(speaking) // 2].data.get_main_data()).max() > 0
-    assert not session.errors
+    assert kinds[::2] == [ChatDataType.AVATAR_AUDIO] * len(kinds[::2])
+    assert kinds[1::2] == [ChatDataType.AVATAR_VIDEO] * len(kinds[1::2])
+    audio = [r.data.data.get_main_data() for r in session.received(ChatDataType.AVATAR_AUDIO)]
+    video = [r.data.data.get_main_data() for r in session.received(ChatDataType.AVATAR_VIDEO)]
+    assert {a.shape for a in audio} == {(1, 960)} and {a.dtype for a in audio} == {np.dtype(np.float32)}
+    assert {v.shape for v in video} == {(1, 96, 96, 3)} and {v.dtype for v in video} == {np.dtype(np.uint8)}
+    speech_id = session.llm.speech_ids[0]
+    frames = turn_frames(session, speech_id)
+    assert frames and np.abs(audio[frames[len(frames) // 2]]).max() > 0
 
 
-def test_every_character_spoken_once_in_order_across_turns(engine):
-    engine.spoken.clear()
-    session = engine.session("conservation")
-    turns = ["Good morning! The weather is fine today, isn't it?", "你好，我们今天去公园吧。好的！", "Mixed 中文 and English, 一起说。"]
+def test_every_character_spoken_once_in_order_across_turns(host):
+    host.spoken.clear()
+    session = host.session("conservation", delta_chars=3, delta_interval_s=0.0)
+    turns = ["Good morning! The weather is fine today, isn't it?", "你好，我们今天去公园吧。好的！",
+             "Mixed 中文 and English, 一起说。"]
     try:
-        for i, text in enumerate(turns):
-            say(session, text, f"t{i}", step=3, v06=(i == 1))
-        wait_for(lambda: len(speech_ends(session)) == len(turns), timeout=40)
+        for text in turns:
+            session.say(text)
+        session.wait_turns(len(turns), timeout=90)
     finally:
         session.close()
-    assert "".join(engine.spoken) == "".join(turns)
-    ids = [d.data.get_meta("speech_id") for d in speech_ends(session)]
-    assert ids == ["t0", "t1", "t2"]
+    assert "".join(host.spoken) == "".join(turns)
+    ends = [r.data.data.get_meta("speech_id") for r in session.speech_ends()]
+    assert ends == session.llm.speech_ids
 
 
-def test_pacing_idle_and_turn_end_signals():
-    engine = make_engine()
-    session = engine.session("pacing")
-    session.context.shared_states.enable_vad = False  # the host turned VAD off while the avatar talks
-    vad_on_at: list[float] = []
+def test_idle_silence_around_a_turn_and_vad_handed_back_after_its_last_frame(host):
+    session = host.session("turn")
     try:
-        start = time.monotonic()
-        time.sleep(1.0)
-        say(session, "One short sentence.", "turn-a")
-        while time.monotonic() - start < 10.0:
-            if session.context.shared_states.enable_vad and not vad_on_at:
-                vad_on_at.append(time.monotonic())
-            time.sleep(0.005)
+        time.sleep(0.6)
+        session.say("One short sentence.")
+        session.wait_turns(1)
+        time.sleep(0.6)
     finally:
         session.close()
-        engine.shutdown()
     audio = session.received(ChatDataType.AVATAR_AUDIO)
-    video = session.received(ChatDataType.AVATAR_VIDEO)
-    assert abs(len(audio) - len(video)) <= 1
-    window = [r for r in video if start + 1.0 <= r.time <= start + 9.0]
-    rate = len(window) / 8.0
-    assert abs(rate - FPS) <= 0.05 * FPS, f"{rate:.2f} frames/s"
-    ids = [r.data.data.get_meta("speech_id") for r in audio]
-    first, last = ids.index("turn-a"), len(ids) - 1 - ids[::-1].index("turn-a")
-    assert first > 10 and last < len(ids) - 10, "idle frames before and after the turn"
-    assert all(np.abs(r.data.data.get_main_data()).max() == 0 for r in audio[:first] + audio[last + 1:]), "silence when idle"
+    assert abs(len(audio) - len(session.received(ChatDataType.AVATAR_VIDEO))) <= 1
+    frames = turn_frames(session, session.llm.speech_ids[0])
+    first, last = frames[0], frames[-1]
+    assert frames == list(range(first, last + 1)), "a reply plays without idle frames inside it"
+    assert first > 5 and last < len(audio) - 5, "idle frames before and after the reply"
+    idle = audio[:first] + audio[last + 1:]
+    assert all(np.abs(r.data.data.get_main_data()).max() == 0 for r in idle), "silence when idle"
     ends = [i for i, r in enumerate(audio) if r.data.data.get_meta("avatar_speech_end")]
     assert ends == [last], "avatar_speech_end on exactly the last speaking frame"
-    assert vad_on_at and vad_on_at[0] >= audio[last].time - 0.01, "enable_vad only after the last speaking frame"
+    if session.vad_log:  # 0.5.1: listening is handed back after the last speaking frame, not before
+        assert session.vad_log[0][0] is False  # the VAD turned it off when the user stopped talking
+        on = [frames_out for value, frames_out in session.vad_log if value]
+        assert on == [last + 1]
 
 
-def test_two_sessions_keep_real_time(engine):
-    a, b = engine.session("a"), engine.session("b")
+def test_two_sessions_share_one_model_and_both_finish(host):
+    a, b = host.session("a"), host.session("b")
     try:
-        start = time.monotonic()
-        say(a, "Session A is speaking now. It has two sentences.", "a1")
-        say(b, "Session B speaks at the same time, in parallel.", "b1")
-        time.sleep(6.0)
+        a.say("Session A is speaking now. It has two sentences.")
+        b.say("Session B speaks at the same time, in parallel.")
+        a.wait_turns(1)
+        b.wait_turns(1)
     finally:
         a.close()
         b.close()
     for s in (a, b):
-        video = [r for r in s.received(ChatDataType.AVATAR_VIDEO) if start + 1.0 <= r.time <= start + 5.5]
-        assert abs(len(video) / 4.5 - FPS) <= 0.05 * FPS
-        assert speech_ends(s), "both sessions finished speaking"
-    assert max(engine.handlers[0].handler.scheduler.batches) >= 1
+        n_audio, n_video = len(s.received(ChatDataType.AVATAR_AUDIO)), len(s.received(ChatDataType.AVATAR_VIDEO))
+        assert abs(n_audio - n_video) <= 1
 
 
-def test_interruption_drops_speech_within_a_frame(engine):
-    session = engine.session("interrupt")
-    try:
-        say(session, "This is a long answer that will be interrupted. " * 4, "long")
-        wait_for(lambda: any(d.data.get_meta("speech_id") == "long" for d in audio_frames(session)))
-        time.sleep(0.3)
-        session.signal(ChatSignal(type=ChatSignalType.STREAM_CANCEL, stream_type=ChatStreamType.CLIENT_PLAYBACK))
-        cut = time.monotonic()
-        time.sleep(0.6)
-    finally:
-        session.close()
-    after = [r for r in session.received(ChatDataType.AVATAR_AUDIO) if r.time > cut]
-    late = [r for r in after if r.data.data.get_meta("speech_id") == "long"]
-    assert len(late) <= 1, f"{len(late)} speaking frames after the interruption"
-    assert after and all(np.abs(r.data.data.get_main_data()).max() == 0 for r in after[1:])
-
-
-def test_destroy_mid_utterance_is_fast_and_clean(engine):
-    session = engine.session("destroy")
-    say(session, "I will be stopped in the middle of this rather long sentence, right now.", "d")
-    wait_for(lambda: any(d.data.get_meta("speech_id") == "d" for d in audio_frames(session)))
-    seconds = session.close()
-    assert seconds < 2.0 and not session.errors
-    n = len(session.client)
+def test_stopping_mid_reply_is_clean(host):
+    session = host.session("destroy")
+    session.say("I will be stopped in the middle of this rather long sentence, right now.")
+    deadline = time.monotonic() + 60
+    while not turn_frames(session, session.llm.speech_ids[0] if session.llm.speech_ids else "") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    session.close()
+    assert not session.avatar_context.session.running
+    n = len(session.client.received)
     time.sleep(0.2)
-    assert len(session.client) == n, "no frames after destroy_context"
+    assert len(session.client.received) == n, "no frames after destroy_context"
 
 
-def test_motion_mode_bundles():
-    engine = make_engine(output_mode="motion")
-    session = engine.session("motion")
+def test_motion_mode_bundles_as_lam_emits_them():
+    host = Host(dict(SMALL, output_mode="motion"))
+    session = host.session("motion")
     try:
-        say(session, "Motion for a client renderer.", "m")
-        wait_for(lambda: any(r.data.data.get_meta("end_of_stream") for r in session.received(ChatDataType.AVATAR_MOTION_DATA)))
+        session.say("Motion for a client renderer.")
+        session.wait_turns(1)
     finally:
         session.close()
-        engine.shutdown()
+        host.shutdown()
     bundles = [r.data.data for r in session.received(ChatDataType.AVATAR_MOTION_DATA)]
     assert not session.received(ChatDataType.AVATAR_VIDEO) and not session.received(ChatDataType.AVATAR_AUDIO)
+    entry = bundles[0].definition.get_main_entry()
+    assert entry.name == "arkit_face" and entry.channel_axis == 1 and len(entry.channel_names) == 52
+    assert entry.channel_names[-1] == "tongueOut" and entry.sample_rate == 30
     for b in bundles:
         arkit, audio = b.get_main_data(), b.get_data("avatar_audio")
         assert arkit.shape == (6, 52) and arkit.dtype == np.float32 and audio.shape == (1, 4800)
         assert arkit.min() >= 0 and arkit.max() <= 1 and (arkit[:, -1] == 0).all()
-    starts = [b for b in bundles if b.get_meta("start_of_stream")]
-    ends = [b for b in bundles if b.get_meta("end_of_stream")]
-    assert len(starts) == 1 and len(ends) == 1 and ends[0].get_meta("avatar_speech_end")
+    starts = [i for i, b in enumerate(bundles) if b.start_of_stream]
+    ends = [i for i, b in enumerate(bundles) if b.end_of_stream]
+    assert len(starts) == 1 and len(ends) == 1 and starts[0] <= ends[0]
+    assert bundles[ends[0]].get_meta("avatar_speech_end") and bundles[starts[0]].get_meta("speech_id")
 
 
-@pytest.mark.parametrize("field, value", [("fps", 33), ("nfe", 0), ("output_mode", "hologram"), ("frame_size", 8), ("device", "tpu")])
+@pytest.mark.parametrize("field, value", [("fps", 33), ("nfe", 0), ("output_mode", "hologram"), ("frame_size", 8),
+                                          ("device", "tpu")])
 def test_bad_config_names_the_field(field, value):
     with pytest.raises(Exception) as err:
-        make_engine(**{field: value})
+        Host({**SMALL, field: value})
     assert field in str(err.value)
 
 
-def test_concurrent_limit_comes_from_the_engine(engine):
-    assert engine.handlers[0].config.concurrent_limit == 2
+def test_concurrent_limit_comes_from_the_engine(host):
+    assert host.config.concurrent_limit == 2
+
+
+def test_device_auto_is_the_default_and_resolves():
+    from omnitalker_avatar.omnitalker_handler import OmniTalkerConfig, resolve_device
+
+    assert OmniTalkerConfig().device == "auto"
+    import torch
+
+    assert resolve_device("auto") == ("cuda:0" if torch.cuda.is_available() else "cpu")
 
 
 def test_module_holds_exactly_one_concrete_handler():
-    import inspect
-
     import omnitalker_avatar.omnitalker_handler as module
     from chat_engine.common.handler_base import HandlerBase
 
-    concrete = [m for _, m in inspect.getmembers(module) if inspect.isclass(m) and issubclass(m, HandlerBase) and not inspect.isabstract(m)]
+    concrete = [m for _, m in inspect.getmembers(module)
+                if inspect.isclass(m) and issubclass(m, HandlerBase) and not inspect.isabstract(m)]
     assert [c.__name__ for c in concrete] == ["HandlerOmniTalker"]
 
 
-def test_stand_in_rejects_what_the_host_rejects(engine):
-    session = engine.session("strict")
+@pytest.mark.skipif(engine_line() != "0.6", reason="OpenAvatarChat 0.5.1 delivers no signal to a handler")
+def test_cancelled_playback_stream_interrupts_within_a_frame(host):
+    session = host.session("interrupt", delta_interval_s=0.0)
     try:
-        handler_ctx = session.slots[0].context
-        bundle = DataBundle(handler_ctx.definitions[ChatDataType.AVATAR_AUDIO])
-        with pytest.raises(ValueError, match="empty time axis"):
-            bundle.set_main_data(np.zeros((1, 0), np.float32))
-        with pytest.raises(ValueError, match="rank"):
-            bundle.set_main_data(np.zeros(960, np.float32))
-        bundle.set_main_data(np.zeros((1, 960), np.float32))
-        with pytest.raises(EngineError, match="bare DataBundle"):
-            handler_ctx.submit_data(bundle)
+        session.say("This is a long answer that will be interrupted. " * 4)
+        deadline = time.monotonic() + 60
+        while session.avatar_context.playing is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.3)
+        assert session.cancel_playback()
+        cut = time.monotonic()
+        time.sleep(0.2)
+        late_text = session.avatar_context.playing
+        time.sleep(0.6)
     finally:
         session.close()
+    speech_id = session.llm.speech_ids[0]
+    after = [r for r in session.received(ChatDataType.AVATAR_AUDIO) if r.time > cut]
+    late = [r for r in after if r.data.data.get_meta("speech_id") == speech_id]
+    assert len(late) <= 2, f"{len(late)} speaking frames after the cancel"
+    assert after and all(np.abs(r.data.data.get_main_data()).max() == 0 for r in after[2:])
+    assert late_text is None and speech_id in session.avatar_context.cancelled
 
 
-def test_converse_records_what_a_client_receives(tmp_path):
-    from avatar_omnitalker.cli import main
-    from avatar_omnitalker.render.video import read_mp4
-
-    out = tmp_path / "session.mp4"
-    assert main(["converse", "--text", "Hi there! Nice to see you.", "--text", "Bye.", "--out", str(out), "--size", "96", "--nfe", "2"]) == 0
-    frames, audio, fps = read_mp4(out)
-    assert fps == FPS and frames > 3 * FPS  # idle before, two turns, idle after
-    assert abs(audio.size - frames * 960) < 1024
-    assert np.abs(audio).max() > 0.01  # the turns were spoken
+def test_signal_hooks_follow_the_hosts_line(host):
+    session = host.session("detail")
+    try:
+        detail = host.handler.get_handler_detail(session.context, session.avatar_context)
+    finally:
+        session.close()
+    if engine_line() == "0.6":
+        (rule,) = detail.signal_filters
+        assert rule.signal_type.value == "stream_cancel" and rule.stream_type == ChatDataType.CLIENT_PLAYBACK
+        assert session.avatar_context.playback is not None
+    else:
+        assert not hasattr(detail, "signal_filters") and session.avatar_context.playback is None

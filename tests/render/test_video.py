@@ -41,3 +41,19 @@ def test_preview_png(tmp_path):
     motion = np.zeros((50, spec.MOTION_DIM), np.float32)
     path = write_preview(tmp_path / "p.png", list(frames(4)), motion, "hello")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_streaming_writer_leaves_nothing_after_an_error_or_an_empty_session(tmp_path):
+    from avatar_omnitalker.render.video import Mp4Writer
+
+    target = tmp_path / "s.mp4"
+    target.write_bytes(b"the user's old file")
+    with pytest.raises(RuntimeError, match="boom"):
+        with Mp4Writer(target) as writer:
+            writer.add(np.zeros((32, 32, 3), np.uint8), np.zeros(960, np.float32))
+            raise RuntimeError("boom")
+    with pytest.raises(ValueError, match="no frames"):
+        with Mp4Writer(target):
+            pass
+    assert target.read_bytes() == b"the user's old file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.mp4"], "no temp file left"

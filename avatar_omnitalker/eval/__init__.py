@@ -1,0 +1,1 @@
+"""Evaluation: intelligibility, voice, style and lip-sync metrics and the report."""

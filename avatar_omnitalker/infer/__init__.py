@@ -1,0 +1,1 @@
+"""Inference: references, text chunking, joining chunks, idle motion and the generation pipeline."""

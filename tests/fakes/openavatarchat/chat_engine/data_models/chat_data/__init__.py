@@ -1,0 +1,1 @@
+"""Fake of OpenAvatarChat src/chat_engine (main b4e8d15)."""

@@ -70,5 +70,17 @@ def bench_model(
     times = sorted(once() for _ in range(runs))
     seconds = times[len(times) // 2]
     params = sum(p.numel() for p in model.backbone.parameters())
-    return BenchResult(config.name, device, dtype, params, nfe, method, cfg_strength, prompt_s, target_s,
-                       round(seconds, 4), round(seconds / target_s, 4), runs)
+    return BenchResult(
+        config.name,
+        device,
+        dtype,
+        params,
+        nfe,
+        method,
+        cfg_strength,
+        prompt_s,
+        target_s,
+        round(seconds, 4),
+        round(seconds / target_s, 4),
+        runs,
+    )

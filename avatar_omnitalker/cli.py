@@ -9,7 +9,8 @@ import sys
 import numpy as np
 from loguru import logger
 
-from avatar_omnitalker.infer.settings import DEFAULT_NFE
+from avatar_omnitalker import spec
+from avatar_omnitalker.infer.config import PipelineConfig
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -38,60 +39,100 @@ def _bench(args: argparse.Namespace) -> int:
     from avatar_omnitalker.model.config import load_config
 
     result = bench_model(
-        load_config(args.config), device=args.device, nfe=args.nfe, prompt_s=args.prompt, target_s=args.target,
-        cfg_strength=args.cfg, method=args.method, dtype=args.dtype, runs=args.runs, compile=args.compile,
+        load_config(args.config),
+        device=args.device,
+        nfe=args.nfe,
+        prompt_s=args.prompt,
+        target_s=args.target,
+        cfg_strength=args.cfg,
+        method=args.method,
+        dtype=args.dtype,
+        runs=args.runs,
+        compile=args.compile,
     )
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     else:
-        print(f"{result.config} on {result.device} ({result.dtype}), {result.params / 1e6:.2f} M params, "
-              f"NFE {result.nfe} {result.method}, CFG {result.cfg_strength} packed")
-        print(f"{result.prompt_s:.0f} s prompt + {result.target_s:.0f} s target: "
-              f"{result.seconds:.3f} s per request, real-time factor {result.rtf:.4f}")
+        print(
+            f"{result.config} on {result.device} ({result.dtype}), {result.params / 1e6:.2f} M params, "
+            f"NFE {result.nfe} {result.method}, CFG {result.cfg_strength} packed"
+        )
+        print(
+            f"{result.prompt_s:.0f} s prompt + {result.target_s:.0f} s target: "
+            f"{result.seconds:.3f} s per request, real-time factor {result.rtf:.4f}"
+        )
     return 0
 
 
-def _generate(args: argparse.Namespace) -> int:
+def _read_text(args: argparse.Namespace) -> str:
     from pathlib import Path
 
-    from tqdm import tqdm
-
-    from avatar_omnitalker.infer.pipeline import GenerationSettings, Pipeline
-    from avatar_omnitalker.motion.export import save_motion
-    from avatar_omnitalker.render.video import write_mp4, write_preview
-
     if args.text_file:
-        text = Path(args.text_file).read_text(encoding="utf-8")
+        path = Path(args.text_file)
+        if path.is_dir():
+            raise ValueError(f"--text-file {path} is a folder; give a UTF-8 text file")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ValueError(f"--text-file {path} does not exist") from None
+        except UnicodeDecodeError as err:
+            raise ValueError(f"--text-file {path} is not UTF-8 text ({err.reason} at byte {err.start})") from None
     else:
         text = args.text
-    if not text or not text.strip():
-        raise ValueError("nothing to say: give --text or a non-empty --text-file")
-    if not str(args.out).endswith(".mp4"):
-        raise ValueError(f"--out must be an .mp4 file, got {args.out}")
-    settings = GenerationSettings(nfe=args.nfe, cfg=args.cfg, seed=args.seed, speed=args.speed)
-    pipe = Pipeline.load(args.checkpoint, args.reference, args.vocoder, args.renderer, args.size, args.device, settings)
-    result = pipe.generate(text)
-    n = result.motion.shape[0]
-    frames = tqdm(pipe.frames(result.motion), total=n, desc="render", unit="frame", disable=n < 50)
-    write_mp4(args.out, frames, result.audio, n)
-    logger.info("wrote {} ({:.2f} s, {} frames)", args.out, result.duration, n)
+    if not text or not any(ch.isalnum() for ch in text):
+        raise ValueError("nothing to say: the text has no letters or digits")
+    return text
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from avatar_omnitalker.fileio import Outputs, check_output
+    from avatar_omnitalker.infer.pipeline import Pipeline
+    from avatar_omnitalker.motion.export import MOTION_SUFFIXES, save_motion
+    from avatar_omnitalker.render.compose import render_speech
+    from avatar_omnitalker.render.factory import make_renderer
+    from avatar_omnitalker.render.video import write_preview
+
+    # everything a user gave is checked before any work, and nothing is replaced unless all is written
+    text = _read_text(args)
+    config = PipelineConfig.from_args(args)
+    if not 1 <= args.motion_fps <= 240:
+        raise ValueError(f"--motion-fps must be between 1 and 240, got {args.motion_fps}")
+    paths = [check_output(args.out, (".mp4",), "--out")]
     if args.motion_out:
-        save_motion(args.motion_out, result.motion, args.motion_fps)
-        logger.info("wrote {} (ARKit-52 at {} fps)", args.motion_out, args.motion_fps)
+        paths.append(check_output(args.motion_out, MOTION_SUFFIXES, "--motion-out"))
     if args.preview_png:
-        picks = [int(i) for i in np.linspace(0, max(n - 1, 0), num=min(8, n))]
-        write_preview(args.preview_png, [pipe.renderer.render(result.motion[i:i + 1])[0] for i in picks], result.motion, text)
-        logger.info("wrote {}", args.preview_png)
+        paths.append(check_output(args.preview_png, (".png",), "--preview-png"))
+    if len(set(paths)) != len(paths):
+        raise ValueError("--out, --motion-out and --preview-png must be different files")
+    pipe = Pipeline.load(config)
+    renderer = make_renderer(config, pipe.reference)
+    with Outputs(paths) as out:
+        motion = render_speech(pipe, renderer, text, out.temp(args.out))
+        n = motion.shape[0]
+        if args.motion_out:
+            save_motion(out.temp(args.motion_out), motion, args.motion_fps)
+        if args.preview_png:
+            picks = [int(i) for i in np.linspace(0, max(n - 1, 0), num=min(8, n))]
+            write_preview(
+                out.temp(args.preview_png), [renderer.render(motion[i : i + 1])[0] for i in picks], motion, text[:80]
+            )
+    logger.info("wrote {} ({:.2f} s, {} frames){}", args.out, n / spec.FPS, n, "".join(f", {p}" for p in paths[1:]))
     return 0
 
 
 def _converse(args: argparse.Namespace) -> int:
-    from avatar_omnitalker.infer.pipeline import GenerationSettings, Pipeline
+    from avatar_omnitalker.fileio import Outputs, check_output
+    from avatar_omnitalker.infer.pipeline import Pipeline
     from avatar_omnitalker.realtime.converse import converse
+    from avatar_omnitalker.render.factory import make_renderer
 
-    pipe = Pipeline.load(args.checkpoint, args.reference, args.vocoder, args.renderer, args.size, args.device,
-                         GenerationSettings(nfe=args.nfe))
-    result = converse(pipe, args.text, args.out)
+    if not any(any(ch.isalnum() for ch in t) for t in args.text):
+        raise ValueError("nothing to say: no --text has letters or digits")
+    config = PipelineConfig.from_args(args)
+    path = check_output(args.out, (".mp4",), "--out")
+    pipe = Pipeline.load(config)
+    with Outputs([path]) as out:
+        result = converse(pipe, make_renderer(config, pipe.reference), args.text, out.temp(path))
     logger.info("wrote {} ({} frames)", args.out, result.frames)
     return 0
 
@@ -102,9 +143,17 @@ def _synth_corpus(args: argparse.Namespace) -> int:
     from avatar_omnitalker.data.corpus import generate_corpus
 
     start = time.perf_counter()
-    out = generate_corpus(args.out, args.minutes, [x.strip() for x in args.langs.split(",") if x.strip()], args.seed, args.workers)
+    out = generate_corpus(
+        args.out, args.minutes, [x.strip() for x in args.langs.split(",") if x.strip()], args.seed, args.workers
+    )
     wall = time.perf_counter() - start
-    logger.info("corpus in {} ({:.1f} min of audio; {:.1f} s wall time this run with {} worker(s))", out, args.minutes, wall, args.workers)
+    logger.info(
+        "corpus in {} ({:.1f} min of audio; {:.1f} s wall time this run with {} worker(s))",
+        out,
+        args.minutes,
+        wall,
+        args.workers,
+    )
     return 0
 
 
@@ -115,14 +164,20 @@ def _train(args: argparse.Namespace) -> int:
     cfg = TrainConfig.load(args.config, steps=args.steps, out=args.out, corpus=args.corpus, device=args.device)
     log = train(cfg)
     if log:
-        logger.info("step {}: loss {:.4f} (audio {:.4f}, motion {:.4f})", log[-1]["step"], log[-1]["loss"], log[-1]["audio"], log[-1]["motion"])
+        logger.info(
+            "step {}: loss {:.4f} (audio {:.4f}, motion {:.4f})",
+            log[-1]["step"],
+            log[-1]["loss"],
+            log[-1]["audio"],
+            log[-1]["motion"],
+        )
     return 0
 
 
 def _eval(args: argparse.Namespace) -> int:
     from avatar_omnitalker.eval.report import run_eval, table
 
-    report = run_eval(args.checkpoint, args.corpus, args.out, args.nfe, args.device, args.per_source, args.vocoder)
+    report = run_eval(PipelineConfig.from_args(args), args.corpus, args.out, args.per_source)
     print(table(report))
     return 0
 
@@ -139,11 +194,19 @@ def _train_vocoder(args: argparse.Namespace) -> int:
 def _prepare_reference(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from avatar_omnitalker.fileio import check_output
     from avatar_omnitalker.video.prepare import prepare_reference
 
-    transcript = Path(args.transcript_file).read_text(encoding="utf-8") if args.transcript_file else args.transcript
+    check_output(args.out, (".npz",), "--out")
+    if args.transcript_file:
+        args.text_file, args.text = args.transcript_file, None
+        transcript = _read_text(args)
+    else:
+        transcript = args.transcript
     if not transcript or not transcript.strip():
         raise ValueError("give --transcript (the exact words spoken in the video) or --transcript-file")
+    if not Path(args.video).is_file():
+        raise ValueError(f"video not found: {args.video}")
     ref = prepare_reference(args.video, transcript, args.out, args.task)
     logger.info("wrote {} ({:.2f} s, {} frames)", args.out, ref.duration, ref.frames)
     return 0
@@ -158,14 +221,16 @@ def _preprocess(args: argparse.Namespace) -> int:
 
 
 def _ship(args: argparse.Namespace) -> int:
-    from avatar_omnitalker.train.ship import ship
+    from avatar_omnitalker.ship import ship
 
     ship(args.run, args.vocoder, args.corpus)
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="omnitalker", description="Text + reference video -> speech and talking head.")
+    parser = argparse.ArgumentParser(
+        prog="omnitalker", description="Text + reference video -> speech and talking head."
+    )
     parser.add_argument("--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -191,33 +256,24 @@ def build_parser() -> argparse.ArgumentParser:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--text", help="what to say")
     src.add_argument("--text-file", help="a UTF-8 text file with what to say")
-    p.add_argument("--reference", help="reference .npz (default: the built-in avatar)")
-    p.add_argument("--checkpoint", help="model folder or .safetensors (default: the built-in model)")
-    p.add_argument("--vocoder", help="Vocos folder: config.yaml + pytorch_model.bin/model.safetensors")
     p.add_argument("--out", required=True, help="output .mp4")
     p.add_argument("--motion-out", help="ARKit-52 motion as .npz or .json")
     p.add_argument("--motion-fps", type=float, default=30.0)
     p.add_argument("--preview-png", help="a PNG strip of frames with the motion curves")
-    p.add_argument("--renderer", default="parametric", help="'parametric' or a path to an .onnx renderer")
-    p.add_argument("--size", type=int, default=512, help="frame size in pixels")
-    p.add_argument("--nfe", type=int, default=DEFAULT_NFE, help="ODE steps (EPSS schedule at 5, 6, 7, 10, 12, 16)")
-    p.add_argument("--cfg", type=float, default=2.0)
-    p.add_argument("--speed", type=float, default=1.0)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu")
+    PipelineConfig.add_arguments(p)
     p.set_defaults(func=_generate)
-    p = sub.add_parser("converse", help="stream replies into a real-time avatar session and record what a client receives")
-    p.add_argument("--text", action="append", required=True, help="one LLM reply per --text (several make several turns)")
+    p = sub.add_parser(
+        "converse", help="stream replies into a real-time avatar session and record what a client receives"
+    )
+    p.add_argument(
+        "--text", action="append", required=True, help="one LLM reply per --text (several make several turns)"
+    )
     p.add_argument("--out", required=True, help="output .mp4")
-    p.add_argument("--reference")
-    p.add_argument("--checkpoint")
-    p.add_argument("--vocoder")
-    p.add_argument("--renderer", default="parametric")
-    p.add_argument("--size", type=int, default=512)
-    p.add_argument("--nfe", type=int, default=DEFAULT_NFE, help="ODE steps (EPSS schedule at 5, 6, 7, 10, 12, 16)")
-    p.add_argument("--device", default="cpu")
+    PipelineConfig.add_arguments(p)
     p.set_defaults(func=_converse)
-    p = sub.add_parser("synth-corpus", help="generate the synthetic audio-visual corpus (espeak-ng voices, known styles)")
+    p = sub.add_parser(
+        "synth-corpus", help="generate the synthetic audio-visual corpus (espeak-ng voices, known styles)"
+    )
     p.add_argument("--out", required=True)
     p.add_argument("--minutes", type=float, required=True, help="minutes of audio to generate")
     p.add_argument("--langs", default="en", help="comma-separated: en, zh")
@@ -233,13 +289,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", help="override: auto, cpu, cuda")
     p.set_defaults(func=_train)
     p = sub.add_parser("eval", help="score a checkpoint on a corpus's held-out speakers and sentences")
-    p.add_argument("--checkpoint", help="model folder (default: the built-in model)")
     p.add_argument("--corpus", required=True)
     p.add_argument("--out", required=True, help="report .json")
-    p.add_argument("--vocoder")
-    p.add_argument("--nfe", type=int, default=DEFAULT_NFE, help="ODE steps (EPSS schedule at 5, 6, 7, 10, 12, 16)")
     p.add_argument("--per-source", type=int, default=2, help="sentences said per held-out source")
-    p.add_argument("--device", default="cpu")
+    PipelineConfig.add_arguments(p, skip=("reference", "renderer", "size"))
     p.set_defaults(func=_eval)
     p = sub.add_parser("train-vocoder", help="train a Vocos-architecture vocoder on a corpus's audio")
     p.add_argument("--corpus", required=True)
@@ -273,15 +326,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminated(signum, frame) -> None:
+    """SIGTERM ends the command like Ctrl-C: cleanup runs, temp files go, existing files stay."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+
+    from avatar_omnitalker.errors import OmniTalkerError
+
     args = build_parser().parse_args(argv)
     logger.remove()
     logger.add(sys.stderr, level="DEBUG" if args.verbose else "INFO")
+    if threading_is_main():
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError) as err:
-        logger.error(str(err))
+    except (OmniTalkerError, ValueError, OSError) as err:
+        logger.error(str(err) or type(err).__name__)
         return 2
+
+
+def threading_is_main() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 if __name__ == "__main__":

@@ -20,12 +20,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.handlers.engine_path import use_engine  # noqa: E402
+from tests.handlers.engine_path import use_engine
 
 ENGINE = use_engine()
-from chat_engine.data_models.chat_data_type import ChatDataType  # noqa: E402
+from chat_engine.data_models.chat_data_type import ChatDataType
 
-from tests.handlers.oac_host import Host, first_speaking_latency  # noqa: E402
+from tests.handlers.oac_host import Host, first_speaking_latency
 
 REPLY = "Hello! I am glad you came by today. Let me tell you about the weather, which is lovely."
 
@@ -50,9 +50,15 @@ def run(sessions: int, config: dict, seconds: float) -> dict:
         latencies.append(float("nan") if latency is None else latency)
         frames = [i for i, r in enumerate(audio) if r.data.data.get_meta("speech_id") == speech_id]
         gaps.append(frames[-1] - frames[0] + 1 - len(frames) if frames else -1)
-    return {"engine": str(ENGINE), "sessions": sessions, "fps_min": round(min(rates), 2),
-            "fps_mean": round(float(np.mean(rates)), 2), "first_frame_latency_s": round(float(np.nanmean(latencies)), 3),
-            "idle_frames_inside_reply": gaps, "audio_video_frames": counts}
+    return {
+        "engine": str(ENGINE),
+        "sessions": sessions,
+        "fps_min": round(min(rates), 2),
+        "fps_mean": round(float(np.mean(rates)), 2),
+        "first_frame_latency_s": round(float(np.nanmean(latencies)), 3),
+        "idle_frames_inside_reply": gaps,
+        "audio_video_frames": counts,
+    }
 
 
 def main() -> None:
@@ -64,7 +70,7 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
-    config = {"frame_size": args.size, "device": args.device}
+    config = {"size": args.size, "device": args.device}
     if args.nfe:
         config["nfe"] = args.nfe
     if args.checkpoint:

@@ -1,6 +1,6 @@
 """Frames per second of the parametric renderer on this machine (prints figures, asserts nothing).
 
-    python benchmarks/render_fps.py --size 512 --frames 250
+python benchmarks/render_fps.py --size 512 --frames 250
 """
 
 from __future__ import annotations
@@ -27,7 +27,16 @@ def main() -> None:
     for _ in renderer.frames(motion):
         pass
     seconds = time.perf_counter() - start
-    print(json.dumps({"size": args.size, "frames": args.frames, "seconds": round(seconds, 3), "fps": round(args.frames / seconds, 1)}))
+    print(
+        json.dumps(
+            {
+                "size": args.size,
+                "frames": args.frames,
+                "seconds": round(seconds, 3),
+                "fps": round(args.frames / seconds, 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -14,7 +14,27 @@ def test_info_prints_parts(capsys):
 
 
 def test_bench_json(capsys):
-    assert main(["bench", "--config", "tiny", "--device", "cpu", "--nfe", "2", "--prompt", "1", "--target", "1", "--runs", "1", "--json"]) == 0
+    assert (
+        main(
+            [
+                "bench",
+                "--config",
+                "tiny",
+                "--device",
+                "cpu",
+                "--nfe",
+                "2",
+                "--prompt",
+                "1",
+                "--target",
+                "1",
+                "--runs",
+                "1",
+                "--json",
+            ]
+        )
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)
     assert result["nfe"] == 2 and result["target_s"] == 1.0 and result["rtf"] > 0 and result["seconds"] > 0
 
@@ -25,8 +45,23 @@ def test_bad_config_is_a_clear_error(capsys):
 
 def test_bare_generate_writes_video_motion_and_preview(tmp_path):
     out, motion, preview = tmp_path / "o.mp4", tmp_path / "m.npz", tmp_path / "p.png"
-    code = main(["generate", "--text", "Hello! This is a test.", "--out", str(out), "--motion-out", str(motion),
-                 "--preview-png", str(preview), "--nfe", "2", "--size", "128"])
+    code = main(
+        [
+            "generate",
+            "--text",
+            "Hello! This is a test.",
+            "--out",
+            str(out),
+            "--motion-out",
+            str(motion),
+            "--preview-png",
+            str(preview),
+            "--nfe",
+            "2",
+            "--size",
+            "128",
+        ]
+    )
     assert code == 0 and out.stat().st_size > 1000 and preview.stat().st_size > 1000
     import numpy as np
 

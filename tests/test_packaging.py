@@ -31,8 +31,21 @@ def wheel(tmp_path_factory) -> Path:
     if given:
         return Path(given)
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out),
-                    str(source_root())], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(source_root()),
+        ],
+        check=True,
+    )
     (built,) = out.glob("avatar_omnitalker-*.whl")
     return built
 
@@ -40,8 +53,11 @@ def wheel(tmp_path_factory) -> Path:
 def shipped_files(root: Path) -> set[str]:
     """Everything under the package that is not a build or cache artefact."""
     package = root / "avatar_omnitalker"
-    return {p.relative_to(root).as_posix() for p in package.rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo")}
+    return {
+        p.relative_to(root).as_posix()
+        for p in package.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo")
+    }
 
 
 def test_every_source_file_is_in_the_wheel(wheel):

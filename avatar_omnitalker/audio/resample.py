@@ -20,9 +20,9 @@ def resample(audio: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
         return audio.astype(np.float32)
     n_out = int(round(audio.size * dst_rate / src_rate))
     pad = min(audio.size, src_rate // 10)  # reflect-pad 0.1 s to soften the circular wrap
-    padded = np.concatenate([audio[pad:0:-1], audio, audio[-2:-pad - 2:-1]]) if pad > 1 else audio
+    padded = np.concatenate([audio[pad:0:-1], audio, audio[-2 : -pad - 2 : -1]]) if pad > 1 else audio
     spectrum = np.fft.rfft(padded)
     n_pad_out = int(round(padded.size * dst_rate / src_rate))
     out = np.fft.irfft(spectrum, n=n_pad_out) * (n_pad_out / padded.size)
     start = int(round((pad if pad > 1 else 0) * dst_rate / src_rate))
-    return out[start:start + n_out].astype(np.float32)
+    return out[start : start + n_out].astype(np.float32)

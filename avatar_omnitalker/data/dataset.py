@@ -8,74 +8,17 @@ style; the target is what the model must produce in that style. Pairs are drawn 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from avatar_omnitalker import spec
 from avatar_omnitalker.audio.mel import MelExtractor
-from avatar_omnitalker.data.corpus import FORMAT
+from avatar_omnitalker.data.shards import Corpus, CorpusError
 from avatar_omnitalker.model.cfm import TrainBatch
 from avatar_omnitalker.motion.stats import MotionStats
-from avatar_omnitalker.text.phonemes import PhonemeTokenizer
-from avatar_omnitalker.text.tokenizer import Tokenizer
-
-TEXT_MODES = ("implicit", "aligned")
-
-
-class CorpusError(ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class Source:
-    shard: Path
-    local: int
-    meta: dict
-
-    @property
-    def speaker_id(self) -> str:
-        return self.meta["speaker_id"]
-
-
-class Corpus:
-    """An index over a corpus folder; arrays load lazily, a few shards cached."""
-
-    def __init__(self, root: str | Path) -> None:
-        self.root = Path(root)
-        header = self.root / "corpus.json"
-        if not header.is_file():
-            raise CorpusError(f"{self.root}: no corpus.json (make one with `omnitalker synth-corpus` or `omnitalker preprocess`)")
-        self.header = json.loads(header.read_text())
-        if self.header.get("format") != FORMAT:
-            raise CorpusError(f"{header}: format {self.header.get('format')!r}, expected {FORMAT!r}")
-        self.sources: list[Source] = []
-        for meta_path in sorted((self.root / "shards").glob("shard-*.json")):
-            shard = meta_path.with_suffix(".npz")
-            for local, meta in enumerate(json.loads(meta_path.read_text(encoding="utf-8"))):
-                self.sources.append(Source(shard, local, meta))
-        if not self.sources:
-            raise CorpusError(f"{self.root}: no complete shards")
-
-    def split(self, name: str) -> list[Source]:
-        return [s for s in self.sources if s.meta["split"] == name]
-
-    def arrays(self, source: Source) -> dict[str, np.ndarray]:
-        data = _load_shard(str(source.shard))
-        return {k: data[f"{source.local}.{k}"] for k in ("audio", "mel", "motion")}
-
-    def motion_stats(self, split: str = "train") -> MotionStats:
-        return MotionStats.from_clips(torch.from_numpy(self.arrays(s)["motion"]) for s in self.split(split))
-
-
-@lru_cache(maxsize=4)
-def _load_shard(path: str) -> dict[str, np.ndarray]:
-    with np.load(path, allow_pickle=False) as data:
-        return {k: data[k] for k in data.files}
+from avatar_omnitalker.text.modes import AnyTokenizer, mode_of
 
 
 @dataclass(frozen=True)
@@ -98,18 +41,24 @@ class Example:
 
 
 class PairDataset:
-    def __init__(self, corpus: Corpus, split: str, stats: MotionStats, text_mode: str = "aligned",
-                 tokenizer: Tokenizer | PhonemeTokenizer | None = None, seed: int = 0,
-                 max_ref_s: float = 10.0, max_target_s: float = 10.0) -> None:
-        if text_mode not in TEXT_MODES:
-            raise ValueError(f"text_mode must be one of {TEXT_MODES}, got {text_mode!r}")
+    def __init__(
+        self,
+        corpus: Corpus,
+        split: str,
+        stats: MotionStats,
+        tokenizer: AnyTokenizer,
+        seed: int = 0,
+        max_ref_s: float = 10.0,
+        max_target_s: float = 10.0,
+    ) -> None:
+        """`tokenizer` decides the text mode (text/modes.py): phonemes per frame, or F5 text."""
         self.corpus = corpus
         self.sources = corpus.split(split)
         if not self.sources:
             raise CorpusError(f"{corpus.root}: no sources in split {split!r}")
         self.stats = stats
-        self.text_mode = text_mode
-        self.tokenizer = tokenizer or (PhonemeTokenizer() if text_mode == "aligned" else Tokenizer())
+        self.tokenizer = tokenizer
+        self.text_mode = mode_of(tokenizer)
         self.seed = seed
         self.max_ref = int(max_ref_s * spec.FPS)
         self.max_target = int(max_target_s * spec.FPS)
@@ -149,16 +98,19 @@ class PairDataset:
         source = self.sources[pair.source]
         segs = source.meta["segments"]
         arrays = self.corpus.arrays(source)
-        audio = arrays["audio"].astype(np.float32) / 32767.0
+        audio = arrays["audio"]
         motion = arrays["motion"]
-        spans = [(segs[pair.ref[0]]["start"], segs[pair.ref[1] - 1]["end"]), (segs[pair.target[0]]["start"], segs[pair.target[1] - 1]["end"])]
-        wav = np.concatenate([audio[spec.samples_for_frames(a):spec.samples_for_frames(b)] for a, b in spans])
+        spans = [
+            (segs[pair.ref[0]]["start"], segs[pair.ref[1] - 1]["end"]),
+            (segs[pair.target[0]]["start"], segs[pair.target[1] - 1]["end"]),
+        ]
+        wav = np.concatenate([audio[spec.samples_for_frames(a) : spec.samples_for_frames(b)] for a, b in spans])
         mot = np.concatenate([motion[a:b] for a, b in spans])
         mel = self.mel.for_clip(torch.from_numpy(wav))
         ref_frames = spans[0][1] - spans[0][0]
         if self.text_mode == "implicit":
-            ref_text = " ".join(s["text"] for s in segs[pair.ref[0]:pair.ref[1]])
-            tgt_text = " ".join(s["text"] for s in segs[pair.target[0]:pair.target[1]])
+            ref_text = " ".join(s["text"] for s in segs[pair.ref[0] : pair.ref[1]])
+            tgt_text = " ".join(s["text"] for s in segs[pair.target[0] : pair.target[1]])
             ids = self.tokenizer.encode(ref_text + " " + tgt_text)
         else:
             phonemes = []
@@ -202,6 +154,10 @@ def collate(examples: list[Example]) -> TrainBatch:
         motion[i, : e.frames] = e.motion
         text[i, : len(e.text)] = torch.tensor(e.text, dtype=torch.long)
     return TrainBatch(
-        mel, torch.tensor([e.mel.shape[0] for e in examples]), text, motion,
-        torch.tensor([e.frames for e in examples]), torch.tensor([e.ref_frames for e in examples]),
+        mel,
+        torch.tensor([e.mel.shape[0] for e in examples]),
+        text,
+        motion,
+        torch.tensor([e.frames for e in examples]),
+        torch.tensor([e.ref_frames for e in examples]),
     )

@@ -11,25 +11,138 @@ import itertools
 import random
 from functools import lru_cache
 
-NAMES = ["Anna", "Ben", "Carla", "David", "Emma", "Frank", "Grace", "Henry", "Lucy", "Mark", "Nora", "Oscar",
-         "Paul", "Rita", "Sam", "Tom", "Vera", "Will"]
-VERBS = ["found", "painted", "cleaned", "carried", "opened", "bought", "sold", "moved", "fixed", "watched", "washed",
-         "checked", "brought", "dropped", "kept", "liked", "showed", "wanted", "lost", "made"]
-ADJECTIVES = ["big", "small", "red", "green", "blue", "old", "new", "heavy", "bright", "quiet", "yellow", "warm",
-              "cold", "round", "clean", "broken", "simple", "strange", "lovely", "huge"]
-NOUNS = ["box", "chair", "table", "window", "garden", "boat", "letter", "picture", "lamp", "door", "basket", "bottle",
-         "jacket", "ladder", "kettle", "piano", "wagon", "mirror", "bucket", "camera", "pillow", "blanket", "engine",
-         "rocket", "shovel", "violin", "wallet", "rabbit", "puppy", "kitten"]
-TIMES = ["today", "yesterday", "this morning", "last night", "on Monday", "in the evening", "at noon", "before lunch",
-         "after dinner", "last week"]
+NAMES = [
+    "Anna",
+    "Ben",
+    "Carla",
+    "David",
+    "Emma",
+    "Frank",
+    "Grace",
+    "Henry",
+    "Lucy",
+    "Mark",
+    "Nora",
+    "Oscar",
+    "Paul",
+    "Rita",
+    "Sam",
+    "Tom",
+    "Vera",
+    "Will",
+]
+VERBS = [
+    "found",
+    "painted",
+    "cleaned",
+    "carried",
+    "opened",
+    "bought",
+    "sold",
+    "moved",
+    "fixed",
+    "watched",
+    "washed",
+    "checked",
+    "brought",
+    "dropped",
+    "kept",
+    "liked",
+    "showed",
+    "wanted",
+    "lost",
+    "made",
+]
+ADJECTIVES = [
+    "big",
+    "small",
+    "red",
+    "green",
+    "blue",
+    "old",
+    "new",
+    "heavy",
+    "bright",
+    "quiet",
+    "yellow",
+    "warm",
+    "cold",
+    "round",
+    "clean",
+    "broken",
+    "simple",
+    "strange",
+    "lovely",
+    "huge",
+]
+NOUNS = [
+    "box",
+    "chair",
+    "table",
+    "window",
+    "garden",
+    "boat",
+    "letter",
+    "picture",
+    "lamp",
+    "door",
+    "basket",
+    "bottle",
+    "jacket",
+    "ladder",
+    "kettle",
+    "piano",
+    "wagon",
+    "mirror",
+    "bucket",
+    "camera",
+    "pillow",
+    "blanket",
+    "engine",
+    "rocket",
+    "shovel",
+    "violin",
+    "wallet",
+    "rabbit",
+    "puppy",
+    "kitten",
+]
+TIMES = [
+    "today",
+    "yesterday",
+    "this morning",
+    "last night",
+    "on Monday",
+    "in the evening",
+    "at noon",
+    "before lunch",
+    "after dinner",
+    "last week",
+]
 PLACES = ["kitchen", "station", "library", "market", "office", "village", "harbor", "museum", "school", "park"]
 QUESTION_STARTS = ["Did you see", "Where is", "Can you find", "Who took", "Why is", "Have you seen"]
 
 ZH_NAMES = ["小明", "小红", "老王", "张老师", "李医生", "王阿姨", "我哥哥", "她妹妹", "我们", "他们", "我朋友", "小李"]
 ZH_TIMES = ["今天", "明天", "昨天", "早上", "晚上", "周末", "下午", "中午", "每天", "去年"]
 ZH_PLACES = ["公园", "学校", "图书馆", "超市", "医院", "饭店", "车站", "家里", "办公室", "博物馆", "海边", "山上"]
-ZH_ACTIONS = ["看书", "吃饭", "喝茶", "买水果", "写信", "唱歌", "跑步", "画画", "打电话", "学中文", "休息", "开会",
-              "听音乐", "散步", "做饭", "拍照"]
+ZH_ACTIONS = [
+    "看书",
+    "吃饭",
+    "喝茶",
+    "买水果",
+    "写信",
+    "唱歌",
+    "跑步",
+    "画画",
+    "打电话",
+    "学中文",
+    "休息",
+    "开会",
+    "听音乐",
+    "散步",
+    "做饭",
+    "拍照",
+]
 ZH_QUESTIONS = ["你{t}想去{p}吗？", "{n}{t}在{p}做什么？", "{n}为什么{t}去{p}？"]
 
 
@@ -78,12 +191,23 @@ def english_vocabulary() -> list[str]:
 def english_grammar() -> str:
     """A JSGF grammar generating exactly the English sentences (and a few more word orders of
     the same phrases), for a recogniser that should only hear this language."""
-    alt = lambda words: "( " + " | ".join(w.lower() for w in words) + " )"  # noqa: E731
-    return "\n".join([
-        "#JSGF V1.0;", "grammar corpus;",
-        f"<name> = {alt(NAMES)};", f"<verb> = {alt(VERBS)};", f"<adj> = {alt(ADJECTIVES)};", f"<noun> = {alt(NOUNS)};",
-        f"<time> = {alt(TIMES)};", f"<place> = {alt(PLACES)};", f"<qstart> = {alt(QUESTION_STARTS)};",
-        "public <s> = <name> <verb> the <adj> <noun> <time>"
-        " | <qstart> the <adj> <noun> near the <place>"
-        " | <name> <verb> a <noun> at the <place> <time> and then went home;",
-    ]) + "\n"
+    alt = lambda words: "( " + " | ".join(w.lower() for w in words) + " )"
+    return (
+        "\n".join(
+            [
+                "#JSGF V1.0;",
+                "grammar corpus;",
+                f"<name> = {alt(NAMES)};",
+                f"<verb> = {alt(VERBS)};",
+                f"<adj> = {alt(ADJECTIVES)};",
+                f"<noun> = {alt(NOUNS)};",
+                f"<time> = {alt(TIMES)};",
+                f"<place> = {alt(PLACES)};",
+                f"<qstart> = {alt(QUESTION_STARTS)};",
+                "public <s> = <name> <verb> the <adj> <noun> <time>"
+                " | <qstart> the <adj> <noun> near the <place>"
+                " | <name> <verb> a <noun> at the <place> <time> and then went home;",
+            ]
+        )
+        + "\n"
+    )

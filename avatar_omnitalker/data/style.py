@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from avatar_omnitalker import spec
-from avatar_omnitalker.data.espeak import Phoneme, VoiceSettings
-from avatar_omnitalker.data.visemes import is_vowel, lip_motion
+from avatar_omnitalker.motion.visemes import is_vowel, lip_motion
+from avatar_omnitalker.text.espeak import Phoneme, VoiceSettings
 
-I = spec.MOTION_INDEX  # noqa: E741
+IDX = spec.MOTION_INDEX
 
 
 @dataclass(frozen=True)
@@ -32,13 +32,19 @@ class SpeakerStyle:
     articulation: float = 1.0  # mouth movement scale
 
     RANGES = {  # sampling ranges, also used to normalise style distances
-        "head_amplitude": (0.015, 0.11), "head_tempo": (0.15, 0.9), "nod_gain": (0.0, 0.09),
-        "blink_rate": (6.0, 32.0), "brow_activity": (0.0, 0.7), "smile_bias": (0.0, 0.4),
-        "gaze_aversion": (0.0, 0.7), "gaze_side": (-0.25, 0.25), "articulation": (0.7, 1.3),
+        "head_amplitude": (0.015, 0.11),
+        "head_tempo": (0.15, 0.9),
+        "nod_gain": (0.0, 0.09),
+        "blink_rate": (6.0, 32.0),
+        "brow_activity": (0.0, 0.7),
+        "smile_bias": (0.0, 0.4),
+        "gaze_aversion": (0.0, 0.7),
+        "gaze_side": (-0.25, 0.25),
+        "articulation": (0.7, 1.3),
     }
 
     @classmethod
-    def sample(cls, rng: np.random.Generator) -> "SpeakerStyle":
+    def sample(cls, rng: np.random.Generator) -> SpeakerStyle:
         return cls(**{k: float(rng.uniform(lo, hi)) for k, (lo, hi) in cls.RANGES.items()})
 
     def as_dict(self) -> dict[str, float]:
@@ -59,23 +65,71 @@ class Emotion:
     pitch_range: int = 0
 
     def voice(self, base: VoiceSettings) -> VoiceSettings:
-        clamp = lambda v, lo, hi: int(min(max(v, lo), hi))  # noqa: E731
+        clamp = lambda v, lo, hi: int(min(max(v, lo), hi))
         return dataclasses.replace(
-            base, pitch=clamp(base.pitch + self.pitch, 0, 100), rate=clamp(base.rate + self.rate, 80, 450),
-            volume=clamp(base.volume + self.volume, 10, 200), pitch_range=clamp(base.pitch_range + self.pitch_range, 0, 100),
+            base,
+            pitch=clamp(base.pitch + self.pitch, 0, 100),
+            rate=clamp(base.rate + self.rate, 80, 450),
+            volume=clamp(base.volume + self.volume, 10, 200),
+            pitch_range=clamp(base.pitch_range + self.pitch_range, 0, 100),
         )
 
 
 EMOTIONS: dict[str, Emotion] = {
     "neutral": Emotion("neutral", {}),
-    "happy": Emotion("happy", {"mouthSmileLeft": 0.35, "mouthSmileRight": 0.35, "cheekSquintLeft": 0.3, "cheekSquintRight": 0.3,
-                               "eyeSquintLeft": 0.15, "eyeSquintRight": 0.15}, pitch=12, rate=12, volume=10, pitch_range=15),
-    "sad": Emotion("sad", {"mouthFrownLeft": 0.35, "mouthFrownRight": 0.35, "browInnerUp": 0.45, "mouthShrugLower": 0.2},
-                   pitch=-12, rate=-30, volume=-25, pitch_range=-20),
-    "angry": Emotion("angry", {"browDownLeft": 0.5, "browDownRight": 0.5, "noseSneerLeft": 0.3, "noseSneerRight": 0.3,
-                               "mouthPressLeft": 0.2, "mouthPressRight": 0.2}, pitch=4, rate=15, volume=35, pitch_range=10),
-    "surprised": Emotion("surprised", {"eyeWideLeft": 0.5, "eyeWideRight": 0.5, "browOuterUpLeft": 0.5, "browOuterUpRight": 0.5,
-                                       "browInnerUp": 0.3, "jawOpen": 0.08}, pitch=18, rate=5, volume=10, pitch_range=25),
+    "happy": Emotion(
+        "happy",
+        {
+            "mouthSmileLeft": 0.35,
+            "mouthSmileRight": 0.35,
+            "cheekSquintLeft": 0.3,
+            "cheekSquintRight": 0.3,
+            "eyeSquintLeft": 0.15,
+            "eyeSquintRight": 0.15,
+        },
+        pitch=12,
+        rate=12,
+        volume=10,
+        pitch_range=15,
+    ),
+    "sad": Emotion(
+        "sad",
+        {"mouthFrownLeft": 0.35, "mouthFrownRight": 0.35, "browInnerUp": 0.45, "mouthShrugLower": 0.2},
+        pitch=-12,
+        rate=-30,
+        volume=-25,
+        pitch_range=-20,
+    ),
+    "angry": Emotion(
+        "angry",
+        {
+            "browDownLeft": 0.5,
+            "browDownRight": 0.5,
+            "noseSneerLeft": 0.3,
+            "noseSneerRight": 0.3,
+            "mouthPressLeft": 0.2,
+            "mouthPressRight": 0.2,
+        },
+        pitch=4,
+        rate=15,
+        volume=35,
+        pitch_range=10,
+    ),
+    "surprised": Emotion(
+        "surprised",
+        {
+            "eyeWideLeft": 0.5,
+            "eyeWideRight": 0.5,
+            "browOuterUpLeft": 0.5,
+            "browOuterUpRight": 0.5,
+            "browInnerUp": 0.3,
+            "jawOpen": 0.08,
+        },
+        pitch=18,
+        rate=5,
+        volume=10,
+        pitch_range=25,
+    ),
 }
 
 
@@ -127,18 +181,18 @@ def face_motion(
         rel = t - clock
         blink = np.maximum(blink, np.where(rel < 0, np.exp(-0.5 * (rel / 0.03) ** 2), np.exp(-0.5 * (rel / 0.07) ** 2)))
         clock += max(0.3, rng.exponential(60.0 / style.blink_rate))
-    m[:, I["eyeBlinkLeft"]] = m[:, I["eyeBlinkRight"]] = blink
+    m[:, IDX["eyeBlinkLeft"]] = m[:, IDX["eyeBlinkRight"]] = blink
 
     brow = np.clip(style.brow_activity * sum((_bump(n, c, 0.18) for c in stressed), np.zeros(n)), 0, 1)
-    m[:, I["browInnerUp"]] = brow
-    m[:, I["browOuterUpLeft"]] = m[:, I["browOuterUpRight"]] = 0.7 * brow
+    m[:, IDX["browInnerUp"]] = brow
+    m[:, IDX["browOuterUpLeft"]] = m[:, IDX["browOuterUpRight"]] = 0.7 * brow
     smile = style.smile_bias * (1 + 0.15 * _smooth_noise(rng, n, 0.1))
-    m[:, I["mouthSmileLeft"]] += smile
-    m[:, I["mouthSmileRight"]] += smile
+    m[:, IDX["mouthSmileLeft"]] += smile
+    m[:, IDX["mouthSmileRight"]] += smile
 
     _gaze(m, rng, style, t)
     for name, value in emotion.face.items():
-        m[:, I[name]] += value
+        m[:, IDX[name]] += value
     m[:, spec.BLENDSHAPES] = np.clip(m[:, spec.BLENDSHAPES], 0.0, 1.0)
     return m.astype(np.float32)
 
@@ -162,9 +216,9 @@ def _gaze(m: np.ndarray, rng: np.random.Generator, style: SpeakerStyle, t: np.nd
     g[:, 1] = g[:, 3] = pitch
     # the ARKit eye-look shapes agree with the angles (positive yaw = looking to the avatar's left)
     scale = 1 / 0.35
-    m[:, I["eyeLookOutLeft"]] = np.clip(yaw * scale, 0, 1)
-    m[:, I["eyeLookInRight"]] = np.clip(yaw * scale, 0, 1)
-    m[:, I["eyeLookInLeft"]] = np.clip(-yaw * scale, 0, 1)
-    m[:, I["eyeLookOutRight"]] = np.clip(-yaw * scale, 0, 1)
-    m[:, I["eyeLookUpLeft"]] = m[:, I["eyeLookUpRight"]] = np.clip(pitch * scale, 0, 1)
-    m[:, I["eyeLookDownLeft"]] = m[:, I["eyeLookDownRight"]] = np.clip(-pitch * scale, 0, 1)
+    m[:, IDX["eyeLookOutLeft"]] = np.clip(yaw * scale, 0, 1)
+    m[:, IDX["eyeLookInRight"]] = np.clip(yaw * scale, 0, 1)
+    m[:, IDX["eyeLookInLeft"]] = np.clip(-yaw * scale, 0, 1)
+    m[:, IDX["eyeLookOutRight"]] = np.clip(-yaw * scale, 0, 1)
+    m[:, IDX["eyeLookUpLeft"]] = m[:, IDX["eyeLookUpRight"]] = np.clip(pitch * scale, 0, 1)
+    m[:, IDX["eyeLookDownLeft"]] = m[:, IDX["eyeLookDownRight"]] = np.clip(-pitch * scale, 0, 1)

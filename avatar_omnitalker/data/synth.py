@@ -8,8 +8,8 @@ import numpy as np
 
 from avatar_omnitalker import spec
 from avatar_omnitalker.audio.resample import resample
-from avatar_omnitalker.data.espeak import Espeak, Phoneme, VoiceSettings
 from avatar_omnitalker.data.style import EMOTIONS, Emotion, SpeakerStyle, face_motion
+from avatar_omnitalker.text.espeak import Espeak, Phoneme, VoiceSettings
 
 
 @dataclass(frozen=True)

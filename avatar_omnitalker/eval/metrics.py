@@ -16,7 +16,7 @@ import numpy as np
 from avatar_omnitalker import spec
 from avatar_omnitalker.audio.resample import resample
 
-I = spec.MOTION_INDEX  # noqa: E741
+IDX = spec.MOTION_INDEX
 
 
 # ----------------------------------------------------------------------------- intelligibility
@@ -63,8 +63,17 @@ class Recognizer:
             alternatives = " | ".join(w.lower() for w in words)
             grammar = f"#JSGF V1.0;\ngrammar words;\npublic <s> = ( {alternatives} )* ;\n"
         (d / "words.gram").write_text(grammar)
-        config = Config(hmm=str(model / "en-us"), dict=str(d / "words.dict"), jsgf=str(d / "words.gram"), loglevel="FATAL", cmn="batch",
-                        beam=1e-60, wbeam=1e-40, bestpath=False, fwdflat=False)  # whole-utterance CMN: deterministic
+        config = Config(
+            hmm=str(model / "en-us"),
+            dict=str(d / "words.dict"),
+            jsgf=str(d / "words.gram"),
+            loglevel="FATAL",
+            cmn="batch",
+            beam=1e-60,
+            wbeam=1e-40,
+            bestpath=False,
+            fwdflat=False,
+        )  # whole-utterance CMN: deterministic
         self.decoder = Decoder(config)
 
     def transcribe(self, audio: np.ndarray) -> str:
@@ -107,7 +116,9 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
 
 # ----------------------------------------------------------------------------- lip sync
 def mouth_opening(motion: np.ndarray) -> np.ndarray:
-    return motion[:, I["jawOpen"]] + 0.5 * (motion[:, I["mouthLowerDownLeft"]] + motion[:, I["mouthLowerDownRight"]])
+    return motion[:, IDX["jawOpen"]] + 0.5 * (
+        motion[:, IDX["mouthLowerDownLeft"]] + motion[:, IDX["mouthLowerDownRight"]]
+    )
 
 
 def speech_envelope(audio: np.ndarray, frames: int) -> np.ndarray:
@@ -151,8 +162,17 @@ def pooled_lip_sync(curves: list[np.ndarray]) -> tuple[int, float]:
 
 
 # ----------------------------------------------------------------------------- style
-STYLE_FEATURES = ("pitch_std", "yaw_std", "roll_std", "head_tempo", "blink_rate", "brow_mean", "smile_mean",
-                  "gaze_aversion", "gaze_side")
+STYLE_FEATURES = (
+    "pitch_std",
+    "yaw_std",
+    "roll_std",
+    "head_tempo",
+    "blink_rate",
+    "brow_mean",
+    "smile_mean",
+    "gaze_aversion",
+    "gaze_side",
+)
 
 
 def style_stats(motion: np.ndarray) -> np.ndarray:
@@ -165,15 +185,23 @@ def style_stats(motion: np.ndarray) -> np.ndarray:
     freqs = np.fft.rfftfreq(len(yaw), 1 / spec.FPS) if len(yaw) > 8 else np.zeros(2)
     band = (freqs > 0.05) & (freqs < 3.0)
     tempo = float((spectrum[band] * freqs[band]).sum() / max(spectrum[band].sum(), 1e-9)) if band.any() else 0.0
-    blink = 0.5 * (m[:, I["eyeBlinkLeft"]] + m[:, I["eyeBlinkRight"]])
+    blink = 0.5 * (m[:, IDX["eyeBlinkLeft"]] + m[:, IDX["eyeBlinkRight"]])
     blinks = int(((blink[1:] > 0.5) & (blink[:-1] <= 0.5)).sum())
     gaze_yaw = 0.5 * (m[:, spec.GAZE.start] + m[:, spec.GAZE.start + 2])
     averted = np.abs(gaze_yaw) > 0.08
-    return np.array([
-        rot[:, 0].std(), rot[:, 1].std(), rot[:, 2].std(), tempo, 60.0 * blinks / max(seconds, 1e-6),
-        m[:, I["browInnerUp"]].mean(), 0.5 * (m[:, I["mouthSmileLeft"]] + m[:, I["mouthSmileRight"]]).mean(),
-        averted.mean(), gaze_yaw[averted].mean() if averted.any() else 0.0,
-    ])
+    return np.array(
+        [
+            rot[:, 0].std(),
+            rot[:, 1].std(),
+            rot[:, 2].std(),
+            tempo,
+            60.0 * blinks / max(seconds, 1e-6),
+            m[:, IDX["browInnerUp"]].mean(),
+            0.5 * (m[:, IDX["mouthSmileLeft"]] + m[:, IDX["mouthSmileRight"]]).mean(),
+            averted.mean(),
+            gaze_yaw[averted].mean() if averted.any() else 0.0,
+        ]
+    )
 
 
 def style_distance(a: np.ndarray, b: np.ndarray, scale: np.ndarray) -> float:

@@ -15,7 +15,7 @@ CLAUSE_END = set("，,、：:")
 CLOSERS = set("\"'”’）)」』】》")
 
 
-def _weight(text: str) -> int:
+def text_weight(text: str) -> int:
     """Speaking length: a Chinese character counts as two Latin characters."""
     return sum(2 if ord(c) > 0x2E80 else 1 for c in text)
 
@@ -41,6 +41,11 @@ class TextChunker:
             self._emitted += 1
         return out
 
+    @property
+    def pending_text(self) -> str:
+        """Text fed in but not yet cut into a chunk."""
+        return self._buffer
+
     def flush(self) -> list[str]:
         """End of the turn: whatever is left is the last chunk (possibly only spaces)."""
         rest, self._buffer = self._buffer, ""
@@ -60,7 +65,7 @@ class TextChunker:
                 # punctuation at the very end may still be followed by a closer or digits ("3.5")
                 if ch in SENTENCE_END | CLAUSE_END or ch == ".":
                     break
-            weight = _weight(buf[:end])
+            weight = text_weight(buf[:end])
             is_period = ch == "." and end < len(buf) and (buf[end].isspace() or ord(buf[end]) > 0x2E80)
             if (ch in SENTENCE_END or is_period) and weight >= minimum:
                 return end

@@ -6,11 +6,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
-
 from avatar_omnitalker.infer.reference import Reference
-
-DEFAULT_REFERENCE_TEXT = "Hello! I am your digital assistant. It is a pleasure to meet you today."
 
 
 def packaged(name: str) -> Path | None:
@@ -34,17 +30,8 @@ def default_vocoder() -> Path | None:
 
 @lru_cache(maxsize=1)
 def builtin_reference() -> Reference:
-    """The shipped reference, or (until one ships) a synthetic speaker made on the spot."""
+    """The shipped default avatar (a held-out synthetic speaker, never a real person)."""
     shipped = packaged("reference.npz")
-    if shipped is not None:
-        return Reference.load(shipped)
-    from avatar_omnitalker.data.espeak import VoiceSettings
-    from avatar_omnitalker.data.style import SpeakerStyle
-    from avatar_omnitalker.data.synth import synthesize_clip
-    from avatar_omnitalker.render.parametric import Palette, ParametricRenderer
-
-    clip = synthesize_clip(DEFAULT_REFERENCE_TEXT, VoiceSettings(voice="en-us+f3", pitch=58), SpeakerStyle(), seed=7)
-    renderer = ParametricRenderer(256)
-    renderer.palette = Palette.from_colors(background=(52, 78, 104), skin=(231, 186, 160), hair=(92, 56, 38))
-    appearance = renderer.render(np.zeros((1, clip.motion.shape[1]), np.float32))[0]
-    return Reference.prepare(clip.audio, 24000, clip.motion, clip.text, appearance, name="builtin-synthetic")
+    if shipped is None:
+        raise FileNotFoundError("this build ships no default avatar: pass a reference .npz (prepare-reference)")
+    return Reference.load(shipped)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from avatar_omnitalker import spec
-from avatar_omnitalker.data.visemes import REST
+from avatar_omnitalker.motion.visemes import REST
 
 MOUTH_AND_JAW = [i for i, n in enumerate(spec.BLENDSHAPE_NAMES) if n.startswith(("mouth", "jaw"))]
 HEAD = list(range(spec.HEAD_ROTATION.start, spec.HEAD_TRANSLATION.stop))

@@ -39,17 +39,19 @@ class Joiner:
             out_a.append(self._tail_audio[: spec.samples_for_frames(keep)])
             out_m.append(self._tail_motion[:keep])
             if n:
-                ramp = np.linspace(0.0, 1.0, spec.samples_for_frames(n), endpoint=False, dtype=np.float32) + 0.5 / spec.samples_for_frames(n)
-                ta = self._tail_audio[spec.samples_for_frames(keep):]
+                ramp = np.linspace(
+                    0.0, 1.0, spec.samples_for_frames(n), endpoint=False, dtype=np.float32
+                ) + 0.5 / spec.samples_for_frames(n)
+                ta = self._tail_audio[spec.samples_for_frames(keep) :]
                 out_a.append(ta * (1 - ramp) + audio[: ramp.size] * ramp)
                 w = ((np.arange(n) + 0.5) / n).astype(np.float32)[:, None]
                 out_m.append(self._tail_motion[keep:] * (1 - w) + motion[:n] * w)
-            head_a, head_m = audio[spec.samples_for_frames(n):], motion[n:]
+            head_a, head_m = audio[spec.samples_for_frames(n) :], motion[n:]
         hold = min(self.overlap, head_m.shape[0] // 2) if head_m.shape[0] > 1 else 0
         body = head_m.shape[0] - hold
         out_a.append(head_a[: spec.samples_for_frames(body)])
         out_m.append(head_m[:body])
-        self._tail_audio = head_a[spec.samples_for_frames(body):].copy()
+        self._tail_audio = head_a[spec.samples_for_frames(body) :].copy()
         self._tail_motion = head_m[body:].copy()
         return np.concatenate(out_a).astype(np.float32), np.concatenate(out_m).astype(np.float32)
 

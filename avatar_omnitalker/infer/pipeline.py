@@ -1,15 +1,16 @@
-"""The inference pipeline: text (whole or streamed) + a Reference -> audio, motion, frames.
+"""The inference pipeline: text (whole or streamed) + a Reference -> audio and motion.
 
-One `Pipeline` owns the model, the vocoder, the renderer and one avatar's reference. The
-OpenAvatarChat handler drives `stream()`/`synthesize()`; `omnitalker generate` drives `generate()`.
+One `Pipeline` owns the model, the vocoder and one avatar's reference, all chosen by one
+`PipelineConfig`. Turning motion into pixels is the renderer's job (render/), one layer up. The
+real-time session drives `synthesize()`; `omnitalker generate` drives `generate()`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 import torch
@@ -19,17 +20,15 @@ from tqdm import tqdm
 from avatar_omnitalker import spec
 from avatar_omnitalker.audio.vocoder import Vocoder, decode_to_frames, load_vocoder
 from avatar_omnitalker.infer.chunking import TextChunker
-from avatar_omnitalker.infer.idle import IdleMotion
+from avatar_omnitalker.infer.conditioning import AlignedText, ImplicitText
+from avatar_omnitalker.infer.config import PipelineConfig
 from avatar_omnitalker.infer.joiner import Joiner
 from avatar_omnitalker.infer.reference import Reference
-from avatar_omnitalker.infer.settings import GenerationSettings
-from avatar_omnitalker.infer.conditioning import AlignedText, ImplicitText
 from avatar_omnitalker.model.cfm import FlowMatching
 from avatar_omnitalker.model.checkpoint import load_checkpoint
 from avatar_omnitalker.model.config import load_config
-from avatar_omnitalker.render.base import Renderer
-from avatar_omnitalker.text.phonemes import PHONEME_VOCAB, PhonemeTokenizer
-from avatar_omnitalker.text.tokenizer import Tokenizer, Vocab
+from avatar_omnitalker.text.clean import strip_control
+from avatar_omnitalker.text.modes import AnyTokenizer, mode_of, tokenizer_for
 
 
 @dataclass
@@ -45,6 +44,13 @@ class Segment:
         return self.motion.shape[0]
 
 
+@dataclass(frozen=True)
+class _Job:
+    index: int  # position in the batch's request list
+    ids: list[int]  # text ids of reference + new text
+    total_frames: int  # motion frames of reference + generated part
+
+
 @dataclass
 class Result:
     audio: np.ndarray
@@ -56,46 +62,55 @@ class Result:
         return self.motion.shape[0] / spec.FPS
 
 
+def resolve_device(device: str) -> str:
+    """'auto' -> the first CUDA device when torch sees one, else the CPU; a CUDA device that is not
+    there is an error, not a crash later."""
+    if device == "auto":
+        return "cuda:0" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda"):
+        index = int(device.split(":")[1]) if ":" in device else 0
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {device!r}: torch sees no CUDA GPU here (use 'auto' or 'cpu')")
+        if index >= torch.cuda.device_count():
+            raise ValueError(f"device {device!r}: only {torch.cuda.device_count()} CUDA device(s) here")
+    return device
+
+
 class Pipeline:
     def __init__(
         self,
         model: FlowMatching,
         vocoder: Vocoder,
         reference: Reference,
-        tokenizer: Tokenizer | PhonemeTokenizer | None = None,
-        renderer: Renderer | None = None,
-        settings: GenerationSettings = GenerationSettings(),
+        config: PipelineConfig = PipelineConfig(),
+        tokenizer: AnyTokenizer | None = None,
         chunker: TextChunker | None = None,
     ) -> None:
         self.model = model.eval()
         self.vocoder = vocoder
-        self.tokenizer = tokenizer or tokenizer_for(model)
-        self.aligned = isinstance(self.tokenizer, PhonemeTokenizer)
+        self.tokenizer = tokenizer or tokenizer_for(model.config.vocab)
+        self.text_mode = mode_of(self.tokenizer)
         if len(self.tokenizer) != model.config.model.text_vocab_size:
-            raise ValueError(f"the vocab has {len(self.tokenizer)} tokens, the model expects {model.config.model.text_vocab_size}")
-        self.renderer = renderer
-        self.settings = settings
+            raise ValueError(
+                f"the vocab has {len(self.tokenizer)} tokens, the model expects {model.config.model.text_vocab_size}"
+            )
+        self.config = config
         self.chunker_factory = lambda: dataclasses.replace(chunker) if chunker else TextChunker()
         self.set_reference(reference)
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def load(
-        cls,
-        checkpoint: str | Path | None = None,
-        reference: str | Path | Reference | None = None,
-        vocoder: str | Path | None = None,
-        renderer: str | Renderer | None = "parametric",
-        size: int = 512,
-        device: str = "cpu",
-        settings: GenerationSettings = GenerationSettings(),
-    ) -> "Pipeline":
+    def load(cls, config: PipelineConfig = PipelineConfig(), reference: Reference | None = None) -> Pipeline:
+        """The model, vocoder and reference the config names (the built-in ones where it names none).
+        `reference` overrides config.reference with an already loaded one."""
         from avatar_omnitalker.infer import defaults
 
+        device = resolve_device(config.device)
+        checkpoint = config.checkpoint if config.checkpoint is not None else defaults.default_checkpoint()
         if checkpoint is None:
-            checkpoint = defaults.default_checkpoint()
-        if checkpoint is None or str(checkpoint).startswith("random:"):
-            preset = str(checkpoint).split(":", 1)[1] if checkpoint else "tiny"
+            raise FileNotFoundError("this build ships no built-in model: name a checkpoint (or random:PRESET)")
+        if str(checkpoint).startswith("random:"):
+            preset = str(checkpoint).split(":", 1)[1]
             logger.warning("using the UNTRAINED {!r} network (random weights): output is noise, not speech", preset)
             model = FlowMatching(load_config(preset))
             checkpoint = None
@@ -103,22 +118,18 @@ class Pipeline:
             model = load_checkpoint(checkpoint)
             logger.info("model: {} ({})", checkpoint, model.config.name)
         model = model.to(device)
+        vocoder = config.vocoder
         if vocoder is None:
             vocoder = defaults.default_vocoder()
             if vocoder is None and checkpoint is not None and (Path(checkpoint) / "vocoder" / "config.yaml").is_file():
                 vocoder = Path(checkpoint) / "vocoder"
         voc = load_vocoder(vocoder, device)
         if reference is None:
-            ref = defaults.builtin_reference()
-        elif isinstance(reference, Reference):
-            ref = reference
-        else:
-            ref = Reference.load(reference)
-        rend = make_renderer(renderer, ref, size) if renderer is not None else None
-        return cls(model, voc, ref, renderer=rend, settings=settings)
+            reference = defaults.builtin_reference() if config.reference is None else Reference.load(config.reference)
+        return cls(model, voc, reference, config)
 
     def set_reference(self, reference: Reference) -> None:
-        if self.aligned:
+        if self.text_mode == "aligned":
             self.text = AlignedText(self.tokenizer, reference)
         else:
             unknown = self.tokenizer.unknown_symbols(reference.transcript)
@@ -129,12 +140,15 @@ class Pipeline:
         stats = self.model.stats
         self._ref_mel = torch.from_numpy(reference.mel)[None]  # (1, Mr, 100)
         self._ref_motion = stats.normalize(torch.from_numpy(reference.motion))[None]  # (1, Kr, 61)
-        self.idle = IdleMotion(reference.motion)
 
     # ------------------------------------------------------------------ generation
     def speakable(self, text: str) -> str:
-        """The text with symbols the vocab cannot encode removed, each removal logged."""
-        if self.aligned:
+        """The text without what cannot be spoken: control characters (a NUL would cut espeak-ng's
+        input short) and, in implicit mode, symbols the vocab cannot encode; each removal logged."""
+        text, control = strip_control(text)
+        if control:
+            logger.warning("removed control characters from the text: {}", ", ".join(repr(c) for c in control))
+        if self.text_mode == "aligned":
             return text
         unknown = self.tokenizer.unknown_symbols(text)
         if not unknown:
@@ -147,38 +161,43 @@ class Pipeline:
     def synthesize(self, texts: list[str], seeds: list[int] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
         """Several chunks in one batched model call -> [(audio, motion)] of the generated parts."""
         ref = self.reference
-        seeds = seeds or [self.settings.seed + i for i in range(len(texts))]
+        seeds = seeds or [self.config.seed + i for i in range(len(texts))]
         out: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(texts)
-        jobs = []
+        jobs: list[_Job] = []
         for i, text in enumerate(texts):
             clean = self.speakable(text).strip()
             if not any(ch.isalnum() for ch in clean):
                 out[i] = (np.zeros(0, np.float32), np.zeros((0, spec.MOTION_DIM), np.float32))
                 continue
-            ids, total = self.text.request(clean, self.settings.speed)
-            jobs.append((i, ids, total))
+            ids, total = self.text.request(clean, self.config.speed)
+            jobs.append(_Job(i, ids, total))
         if jobs:
-            b = len(jobs)
-            nt = max(len(j[1]) for j in jobs)
-            text_t = torch.full((b, nt), -1, dtype=torch.long)
-            for row, (_, ids, _) in enumerate(jobs):
-                text_t[row, : len(ids)] = torch.tensor(ids)
-            s = self.settings
+            text_ids = torch.full((len(jobs), max(len(job.ids) for job in jobs)), -1, dtype=torch.long)  # (b, nt)
+            for row, job in enumerate(jobs):
+                text_ids[row, : len(job.ids)] = torch.tensor(job.ids)
+            c = self.config
             sample = self.model.sample(
-                self._ref_mel.expand(b, -1, -1), self._ref_motion.expand(b, -1, -1), text_t,
-                torch.tensor([j[2] for j in jobs]), ref_frames=ref.frames, steps=s.nfe, cfg_strength=s.cfg,
-                sway=s.sway, method=s.method, seed=[seeds[j[0]] for j in jobs],
+                self._ref_mel.expand(len(jobs), -1, -1),
+                self._ref_motion.expand(len(jobs), -1, -1),
+                text_ids,
+                torch.tensor([job.total_frames for job in jobs]),
+                ref_frames=ref.frames,
+                steps=c.nfe,
+                cfg_strength=c.cfg,
+                sway=c.sway,
+                method=c.method,
+                seed=[seeds[job.index] for job in jobs],
             )
             stats = self.model.stats
             ref_mel = spec.mel_frames_for_motion(ref.frames)
-            for row, (i, _, total) in enumerate(jobs):
-                gen_frames = total - ref.frames
-                mel = sample.mel[row, ref_mel: spec.mel_frames_for_motion(total)].float().cpu()
-                motion = stats.denormalize(sample.motion[row, ref.frames: total].float().cpu()).numpy()
+            for row, job in enumerate(jobs):
+                total = job.total_frames
+                mel = sample.mel[row, ref_mel : spec.mel_frames_for_motion(total)].float().cpu()
+                motion = stats.denormalize(sample.motion[row, ref.frames : total].float().cpu()).numpy()
                 motion[:, spec.BLENDSHAPES] = np.clip(motion[:, spec.BLENDSHAPES], 0.0, 1.0)
-                audio = decode_to_frames(self.vocoder, mel, gen_frames)
-                out[i] = (audio, motion.astype(np.float32))
-        return out  # type: ignore[return-value]
+                audio = decode_to_frames(self.vocoder, mel, total - ref.frames)
+                out[job.index] = (audio, motion.astype(np.float32))
+        return [o for o in out if o is not None]  # every index was filled above
 
     def stream(self, pieces: Iterable[str]) -> Iterator[Segment]:
         """Text as it arrives -> playable segments; "".join(seg.text) equals the input text."""
@@ -196,7 +215,7 @@ class Pipeline:
             yield Segment(audio, motion, "")
 
     def _spoken(self, chunk: str, joiner: Joiner, index: int) -> Segment:
-        audio, motion = self.synthesize([chunk], seeds=[self.settings.seed + index])[0]
+        audio, motion = self.synthesize([chunk], seeds=[self.config.seed + index])[0]
         audio, motion = joiner.push(audio, motion)
         return Segment(audio, motion, chunk)
 
@@ -216,29 +235,3 @@ class Pipeline:
         audio = np.concatenate(audio_parts) if audio_parts else np.zeros(0, np.float32)
         motion = np.concatenate(motion_parts) if motion_parts else np.zeros((0, spec.MOTION_DIM), np.float32)
         return Result(audio, motion, text)
-
-    def frames(self, motion: np.ndarray) -> Iterator[np.ndarray]:
-        if self.renderer is None:
-            raise ValueError("this pipeline has no renderer (motion-only output)")
-        return self.renderer.frames(motion)
-
-
-def tokenizer_for(model: FlowMatching) -> Tokenizer | PhonemeTokenizer:
-    name = model.config.vocab
-    path = Path(name)
-    vocab = Vocab.from_file(path) if path.suffix == ".txt" else Vocab.builtin(name)
-    return PhonemeTokenizer(vocab) if name == PHONEME_VOCAB else Tokenizer(vocab)
-
-
-def make_renderer(kind: str | Renderer, reference: Reference, size: int) -> Renderer:
-    if isinstance(kind, Renderer):
-        return kind
-    if kind == "parametric":
-        from avatar_omnitalker.render.parametric import ParametricRenderer
-
-        return ParametricRenderer(size, reference.appearance)
-    if str(kind).endswith(".onnx"):
-        from avatar_omnitalker.render.onnx_renderer import OnnxRenderer
-
-        return OnnxRenderer(kind, reference.appearance, size)
-    raise ValueError(f"unknown renderer {kind!r}: use 'parametric', a path to an .onnx renderer, or none")

@@ -16,6 +16,7 @@ import numpy as np
 from avatar_omnitalker import spec
 from avatar_omnitalker.audio.loudness import active_frames, normalize_loudness
 from avatar_omnitalker.audio.resample import resample
+from avatar_omnitalker.errors import OmniTalkerError
 from avatar_omnitalker.fileio import atomic_path
 from avatar_omnitalker.text.tokenizer import Tokenizer
 
@@ -25,7 +26,17 @@ MARGIN_FRAMES = 3  # silence kept around the speech when trimming (120 ms)
 FORMAT = "avatar-omnitalker/reference/1"
 
 
-class ReferenceError(ValueError):
+# (what, columns, low, high): ranges real motion stays in (blendshapes are weights, rotations radians,
+# translation in face widths, gaze radians), with some slack for solver overshoot
+_MOTION_BOUNDS = (
+    ("blendshapes", spec.BLENDSHAPES, -0.1, 1.1),
+    ("head rotation", spec.HEAD_ROTATION, -np.pi / 2, np.pi / 2),
+    ("head translation", spec.HEAD_TRANSLATION, -3.0, 3.0),
+    ("gaze", spec.GAZE, -np.pi / 2, np.pi / 2),
+)
+
+
+class ReferenceDataError(OmniTalkerError, ValueError):
     """The reference cannot be used; the message says what to fix."""
 
 
@@ -39,14 +50,44 @@ class Reference:
 
     def __post_init__(self) -> None:
         if self.motion.ndim != 2 or self.motion.shape[1] != spec.MOTION_DIM:
-            raise ReferenceError(f"reference motion must be (T, {spec.MOTION_DIM}), got {self.motion.shape}")
+            raise ReferenceDataError(f"reference motion must be (T, {spec.MOTION_DIM}), got {self.motion.shape}")
         if self.audio.ndim != 1 or self.audio.size != spec.samples_for_frames(self.motion.shape[0]):
-            raise ReferenceError(f"reference audio has {self.audio.size} samples; {self.motion.shape[0]} motion frames need "
-                                 f"{spec.samples_for_frames(self.motion.shape[0])}")
+            raise ReferenceDataError(
+                f"reference audio has {self.audio.size} samples; {self.motion.shape[0]} motion frames need "
+                f"{spec.samples_for_frames(self.motion.shape[0])}"
+            )
         if self.appearance.ndim != 3 or self.appearance.shape[2] != 3 or self.appearance.dtype != np.uint8:
-            raise ReferenceError(f"appearance must be an (H, W, 3) uint8 image, got {self.appearance.shape} {self.appearance.dtype}")
+            raise ReferenceDataError(
+                f"appearance must be an (H, W, 3) uint8 image, got {self.appearance.shape} {self.appearance.dtype}"
+            )
         if not self.transcript.strip():
-            raise ReferenceError("the reference has no transcript: the model needs the words spoken in the reference audio")
+            raise ReferenceDataError(
+                "the reference has no transcript: the model needs the words spoken in the reference audio"
+            )
+        self._check_values()
+
+    def _check_values(self) -> None:
+        """What prepare() guarantees, checked again for every reference however it was made."""
+        seconds = self.frames / spec.FPS
+        longest = MAX_SECONDS + 2 * MARGIN_FRAMES / spec.FPS
+        if not MIN_SECONDS <= seconds <= longest:
+            raise ReferenceDataError(
+                f"the reference lasts {seconds:.2f} s; it must be {MIN_SECONDS:.0f}-{MAX_SECONDS:.0f} s of speech "
+                "(a longer prompt would be copied into every reply): prepare it again from a shorter clip"
+            )
+        if not np.isfinite(self.audio).all() or np.abs(self.audio).max() > 1.0:
+            raise ReferenceDataError("the reference audio must be finite samples in [-1, 1]")
+        if not active_frames(self.audio).any():
+            raise ReferenceDataError("the reference audio is silent: the voice to copy must be heard")
+        if not np.isfinite(self.motion).all():
+            raise ReferenceDataError("the reference motion holds NaN or infinite values")
+        for name, part, low, high in _MOTION_BOUNDS:
+            values = self.motion[:, part]
+            if values.min() < low or values.max() > high:
+                raise ReferenceDataError(
+                    f"reference motion {name} spans {values.min():.3g}..{values.max():.3g}; it must stay in "
+                    f"{low}..{high} (was it made by prepare-reference?)"
+                )
 
     @property
     def frames(self) -> int:
@@ -77,61 +118,82 @@ class Reference:
         name: str = "reference",
         tokenizer: Tokenizer | None = None,
         fps: float = spec.FPS,
-    ) -> "Reference":
+    ) -> Reference:
         """Resample to 24 kHz, normalise loudness, trim silence at both ends (motion trimmed with
         it), and check the 1-10 s length and the transcript against the vocab."""
         if not transcript or not transcript.strip():
-            raise ReferenceError("a transcript is required: give the exact words spoken in the reference audio")
+            raise ReferenceDataError("a transcript is required: give the exact words spoken in the reference audio")
         unknown = (tokenizer or Tokenizer()).unknown_symbols(transcript)
         if unknown:
-            raise ReferenceError(f"the transcript has symbols the model's vocab lacks: {', '.join(repr(u) for u in unknown)}")
+            raise ReferenceDataError(
+                f"the transcript has symbols the model's vocab lacks: {', '.join(repr(u) for u in unknown)}"
+            )
         audio = np.asarray(audio, dtype=np.float32)
         if audio.ndim == 2:  # (N, channels) -> mono
             audio = audio.mean(axis=1)
         if audio.ndim != 1 or audio.size == 0:
-            raise ReferenceError(f"reference audio must be a mono waveform, got shape {audio.shape}")
+            raise ReferenceDataError(f"reference audio must be a mono waveform, got shape {audio.shape}")
         if not np.isfinite(audio).all():
-            raise ReferenceError("reference audio holds NaN or infinite samples")
+            raise ReferenceDataError("reference audio holds NaN or infinite samples")
         audio = resample(audio, sample_rate, spec.SAMPLE_RATE)
         motion = np.asarray(motion, dtype=np.float32)
         if motion.ndim != 2 or motion.shape[1] != spec.MOTION_DIM:
-            raise ReferenceError(f"reference motion must be (T, {spec.MOTION_DIM}), got {motion.shape}")
+            raise ReferenceDataError(f"reference motion must be (T, {spec.MOTION_DIM}), got {motion.shape}")
         if fps != spec.FPS:
             from avatar_omnitalker.motion.resample import resample_fps
 
             motion = resample_fps(motion, fps, spec.FPS)
         frames = min(motion.shape[0], audio.size // spec.SAMPLES_PER_FRAME)
         if abs(motion.shape[0] - audio.size / spec.SAMPLES_PER_FRAME) > 0.1 * spec.FPS:
-            raise ReferenceError(f"motion lasts {motion.shape[0] / spec.FPS:.2f} s but the audio {audio.size / spec.SAMPLE_RATE:.2f} s")
+            raise ReferenceDataError(
+                f"motion lasts {motion.shape[0] / spec.FPS:.2f} s but the audio {audio.size / spec.SAMPLE_RATE:.2f} s"
+            )
         audio, motion = audio[: spec.samples_for_frames(frames)], motion[:frames]
         try:
             audio = normalize_loudness(audio)
         except ValueError:
-            raise ReferenceError("the reference audio is silent") from None
+            raise ReferenceDataError("the reference audio is silent") from None
         active = np.flatnonzero(active_frames(audio))
         start = max(0, int(active[0]) - MARGIN_FRAMES)
         end = min(frames, int(active[-1]) + 1 + MARGIN_FRAMES)
         seconds = (end - start) / spec.FPS
         if seconds < MIN_SECONDS:
-            raise ReferenceError(f"the reference speech lasts {seconds:.2f} s; at least {MIN_SECONDS:.0f} s is needed")
+            raise ReferenceDataError(
+                f"the reference speech lasts {seconds:.2f} s; at least {MIN_SECONDS:.0f} s is needed"
+            )
         if seconds > MAX_SECONDS:
-            raise ReferenceError(f"the reference speech lasts {seconds:.2f} s; at most {MAX_SECONDS:.0f} s is used. Cut the clip "
-                                 "(at a pause) to 10 s or less and give the transcript of exactly that part")
-        audio = audio[spec.samples_for_frames(start):spec.samples_for_frames(end)]
-        return cls(audio.copy(), motion[start:end].copy(), transcript.strip(), np.ascontiguousarray(appearance, dtype=np.uint8), name)
+            raise ReferenceDataError(
+                f"the reference speech lasts {seconds:.2f} s; at most {MAX_SECONDS:.0f} s is used. Cut the clip "
+                "(at a pause) to 10 s or less and give the transcript of exactly that part"
+            )
+        audio = audio[spec.samples_for_frames(start) : spec.samples_for_frames(end)]
+        return cls(
+            audio.copy(),
+            motion[start:end].copy(),
+            transcript.strip(),
+            np.ascontiguousarray(appearance, dtype=np.uint8),
+            name,
+        )
 
     # ------------------------------------------------------------------ storage
     def save(self, path: str | Path) -> Path:
         path = Path(path)
         if path.suffix != ".npz":
-            raise ReferenceError(f"references are saved as .npz, got {path.name}")
+            raise ReferenceDataError(f"references are saved as .npz, got {path.name}")
         with atomic_path(path) as tmp:
-            np.savez_compressed(tmp, format=np.array(FORMAT), audio=self.audio, motion=self.motion,
-                                transcript=np.array(self.transcript), appearance=self.appearance, name=np.array(self.name))
+            np.savez_compressed(
+                tmp,
+                format=np.array(FORMAT),
+                audio=self.audio,
+                motion=self.motion,
+                transcript=np.array(self.transcript),
+                appearance=self.appearance,
+                name=np.array(self.name),
+            )
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> "Reference":
+    def load(cls, path: str | Path) -> Reference:
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"reference not found: {path}")
@@ -139,8 +201,18 @@ class Reference:
             with np.load(path, allow_pickle=False) as data:
                 fields = {k: data[k] for k in data.files}
         except Exception as err:
-            raise ReferenceError(f"{path}: not a reference .npz ({err})") from None
+            raise ReferenceDataError(f"{path}: not a reference .npz ({err})") from None
         if str(fields.get("format", "")) != FORMAT:
-            raise ReferenceError(f"{path}: not an avatar-omnitalker reference (format {str(fields.get('format'))!r})")
-        return cls(fields["audio"].astype(np.float32), fields["motion"].astype(np.float32), str(fields["transcript"]),
-                   fields["appearance"].astype(np.uint8), str(fields["name"]))
+            raise ReferenceDataError(
+                f"{path}: not an avatar-omnitalker reference (format {str(fields.get('format'))!r})"
+            )
+        missing = [k for k in ("audio", "motion", "transcript", "appearance", "name") if k not in fields]
+        if missing:
+            raise ReferenceDataError(f"{path}: the reference lacks {missing}; prepare it again with prepare-reference")
+        return cls(
+            fields["audio"].astype(np.float32),
+            fields["motion"].astype(np.float32),
+            str(fields["transcript"]),
+            fields["appearance"].astype(np.uint8),
+            str(fields["name"]),
+        )

@@ -7,7 +7,20 @@ from avatar_omnitalker.model.dit import OmniTalkerDiT
 from avatar_omnitalker.model.f5_compat import F5CheckpointError, load_f5_into
 
 __all__ = [
-    "BackboneConfig", "CheckpointError", "ConfigError", "F5CheckpointError", "FlowConfig", "FlowMatching",
-    "LossOutput", "ModelConfig", "OmniTalkerDiT", "SampleOutput", "TrainBatch", "f5_duration",
-    "load_checkpoint", "load_config", "load_f5_into", "save_checkpoint",
+    "BackboneConfig",
+    "CheckpointError",
+    "ConfigError",
+    "F5CheckpointError",
+    "FlowConfig",
+    "FlowMatching",
+    "LossOutput",
+    "ModelConfig",
+    "OmniTalkerDiT",
+    "SampleOutput",
+    "TrainBatch",
+    "f5_duration",
+    "load_checkpoint",
+    "load_config",
+    "load_f5_into",
+    "save_checkpoint",
 ]

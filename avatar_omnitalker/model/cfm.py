@@ -8,8 +8,8 @@ the same source, the reference given as conditioning) or, for audio-only data, F
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -41,8 +41,8 @@ class TrainBatch:
     motion_lens: Tensor | None = None  # (b,) valid motion frames; 0 = audio-only sample
     ref_frames: Tensor | None = None  # (b,) in-context reference length in motion frames; None = span mask
 
-    def to(self, device: torch.device | str) -> "TrainBatch":
-        move = lambda x: None if x is None else x.to(device)  # noqa: E731
+    def to(self, device: torch.device | str) -> TrainBatch:
+        move = lambda x: None if x is None else x.to(device)
         return TrainBatch(*(move(getattr(self, f)) for f in self.__dataclass_fields__))
 
 
@@ -152,8 +152,8 @@ class FlowMatching(nn.Module):
         self._check_batch(batch)
         b, device, dtype = batch.mel.shape[0], batch.mel.device, batch.mel.dtype
         audio_target, motion_target = self.target_masks(batch, generator)
-        rand = lambda *shape: torch.rand(*shape, generator=generator).to(device)  # noqa: E731
-        randn = lambda like: torch.randn(like.shape, generator=generator).to(device=device, dtype=like.dtype)  # noqa: E731
+        rand = lambda *shape: torch.rand(*shape, generator=generator).to(device)
+        randn = lambda like: torch.randn(like.shape, generator=generator).to(device=device, dtype=like.dtype)
 
         t = rand(b).to(dtype)
         drop_all = rand(b) < self.config.flow.cond_drop_prob
@@ -174,8 +174,16 @@ class FlowMatching(nn.Module):
             motion_mask = lens_to_mask(batch.motion_lens, x1m.shape[1])
 
         va, vm = self.backbone(
-            xta, conda, t, text=batch.text, x_motion=xtm, cond_motion=condm,
-            audio_mask=audio_mask, motion_mask=motion_mask, drop_cond=drop_cond, drop_text=drop_all,
+            xta,
+            conda,
+            t,
+            text=batch.text,
+            x_motion=xtm,
+            cond_motion=condm,
+            audio_mask=audio_mask,
+            motion_mask=motion_mask,
+            drop_cond=drop_cond,
+            drop_text=drop_all,
         )
         audio_loss = _masked_mse(va, x1a - x0a, audio_target)
         motion_loss = torch.zeros((), device=device, dtype=audio_loss.dtype)
@@ -226,13 +234,20 @@ class FlowMatching(nn.Module):
         self.eval()
         device = self.device
         b = ref_mel.shape[0]
-        ref_frames = _per_sample(ref_frames if ref_frames is not None else (ref_motion.shape[1] if ref_motion is not None else None), b, "ref_frames")
+        ref_frames = _per_sample(
+            ref_frames if ref_frames is not None else (ref_motion.shape[1] if ref_motion is not None else None),
+            b,
+            "ref_frames",
+        )
         total = _per_sample(total_frames, b, "total_frames")
         if (total <= ref_frames).any():
             raise ValueError("total_frames must exceed ref_frames: there would be nothing to generate")
         mel_lens, ref_mel_lens = mel_lens_for_frames(total), mel_lens_for_frames(ref_frames)
         if (ref_mel_lens > ref_mel.shape[1]).any():
-            raise ValueError(f"reference mel has {ref_mel.shape[1]} frames, {int(ref_mel_lens.max())} needed for {int(ref_frames.max())} motion frames")
+            raise ValueError(
+                f"reference mel has {ref_mel.shape[1]} frames, {int(ref_mel_lens.max())} needed for "
+                f"{int(ref_frames.max())} motion frames"
+            )
         na, nm = int(mel_lens.max()), int(total.max())
         dtype = next(self.parameters()).dtype
         mel_lens, total, ref_frames, ref_mel_lens = (x.to(device) for x in (mel_lens, total, ref_frames, ref_mel_lens))
@@ -249,7 +264,10 @@ class FlowMatching(nn.Module):
             cond_m = torch.zeros(b, nm, self.config.model.motion_dim, device=device, dtype=dtype)
             if ref_motion is not None:
                 if (ref_frames > ref_motion.shape[1]).any():
-                    raise ValueError(f"reference motion has {ref_motion.shape[1]} frames, ref_frames asks for {int(ref_frames.max())}")
+                    raise ValueError(
+                        f"reference motion has {ref_motion.shape[1]} frames, "
+                        f"ref_frames asks for {int(ref_frames.max())}"
+                    )
                 n = min(nm, ref_motion.shape[1])
                 cond_m[:, :n] = ref_motion[:, :n].to(device=device, dtype=dtype)
             cond_m = cond_m.masked_fill(~ref_region_m, 0.0)
@@ -281,25 +299,50 @@ class FlowMatching(nn.Module):
         return SampleOutput(mel, motion, mel_lens, total)
 
     def _velocity_fn(
-        self, cond_a: Tensor, cond_m: Tensor | None, text_c: Tensor, text_u: Tensor | None,
-        audio_mask: Tensor | None, motion_mask: Tensor | None, cfg_strength: float,
+        self,
+        cond_a: Tensor,
+        cond_m: Tensor | None,
+        text_c: Tensor,
+        text_u: Tensor | None,
+        audio_mask: Tensor | None,
+        motion_mask: Tensor | None,
+        cfg_strength: float,
     ) -> Callable[[Tensor, Tensor, Tensor | None], tuple[Tensor, Tensor | None]]:
         b = cond_a.shape[0]
         if cfg_strength <= 0:
+
             def plain(t: Tensor, xa: Tensor, xm: Tensor | None) -> tuple[Tensor, Tensor | None]:
-                return self.backbone(xa, cond_a, t.expand(b), text_emb=text_c, x_motion=xm, cond_motion=cond_m,
-                                     audio_mask=audio_mask, motion_mask=motion_mask)
+                return self.backbone(
+                    xa,
+                    cond_a,
+                    t.expand(b),
+                    text_emb=text_c,
+                    x_motion=xm,
+                    cond_motion=cond_m,
+                    audio_mask=audio_mask,
+                    motion_mask=motion_mask,
+                )
+
             return plain
 
         # Conditional and unconditional passes packed into one batch of 2b.
-        cat = lambda x: None if x is None else torch.cat((x, x), 0)  # noqa: E731
+        cat = lambda x: None if x is None else torch.cat((x, x), 0)
         drop = torch.cat((torch.zeros(b, dtype=torch.bool), torch.ones(b, dtype=torch.bool))).to(cond_a.device)
         cond_a2, cond_m2, am2, mm2 = cat(cond_a), cat(cond_m), cat(audio_mask), cat(motion_mask)
         text2 = torch.cat((text_c, text_u), 0)
 
         def guided(t: Tensor, xa: Tensor, xm: Tensor | None) -> tuple[Tensor, Tensor | None]:
-            va, vm = self.backbone(cat(xa), cond_a2, t.expand(2 * b), text_emb=text2, x_motion=cat(xm), cond_motion=cond_m2,
-                                   audio_mask=am2, motion_mask=mm2, drop_cond=drop)
+            va, vm = self.backbone(
+                cat(xa),
+                cond_a2,
+                t.expand(2 * b),
+                text_emb=text2,
+                x_motion=cat(xm),
+                cond_motion=cond_m2,
+                audio_mask=am2,
+                motion_mask=mm2,
+                drop_cond=drop,
+            )
             va_c, va_u = va.chunk(2)
             va = va_c + (va_c - va_u) * cfg_strength
             if vm is not None:
@@ -309,7 +352,9 @@ class FlowMatching(nn.Module):
 
         return guided
 
-    def _noise(self, mel_lens: Tensor, motion_lens: Tensor | None, seed: int | Sequence[int] | None, dtype: torch.dtype) -> tuple[Tensor, Tensor | None]:
+    def _noise(
+        self, mel_lens: Tensor, motion_lens: Tensor | None, seed: int | Sequence[int] | None, dtype: torch.dtype
+    ) -> tuple[Tensor, Tensor | None]:
         """Per-sample noise from a CPU generator, so a seed gives the same result on any device and
         a request gets the same noise whatever else shares its batch."""
         b = mel_lens.shape[0]
@@ -329,7 +374,7 @@ class FlowMatching(nn.Module):
             if xm is not None:
                 lm = int(motion_lens[i])
                 xm[i, :lm] = torch.randn(lm, c.motion_dim, generator=g)
-        move = lambda x: None if x is None else x.to(device=self.device, dtype=dtype)  # noqa: E731
+        move = lambda x: None if x is None else x.to(device=self.device, dtype=dtype)
         return move(xa), move(xm)
 
 

@@ -13,6 +13,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from avatar_omnitalker.errors import OmniTalkerError
 from avatar_omnitalker.fileio import atomic_path
 from avatar_omnitalker.model.cfm import FlowMatching
 from avatar_omnitalker.model.config import ModelConfig
@@ -21,7 +22,7 @@ FORMAT = "avatar-omnitalker/model/1"
 MODEL_FILE = "model.safetensors"
 
 
-class CheckpointError(ValueError):
+class CheckpointError(OmniTalkerError, ValueError):
     """The file is not an avatar-omnitalker checkpoint or does not fit the model."""
 
 
@@ -80,7 +81,9 @@ def load_weights(model: FlowMatching, path: str | Path) -> None:
         for key in sorted(keys & set(expected)):
             shape = tuple(f.get_slice(key).get_shape())
             if shape != tuple(expected[key].shape):
-                problems.append(f"tensor '{key}' has shape {shape} in the file, the model needs {tuple(expected[key].shape)}")
+                problems.append(
+                    f"tensor '{key}' has shape {shape} in the file, the model needs {tuple(expected[key].shape)}"
+                )
         if missing:
             problems.append(f"missing tensors: {', '.join(missing[:20])}")
         if unexpected:

@@ -11,12 +11,9 @@ from typing import Any
 import yaml
 
 from avatar_omnitalker import spec
+from avatar_omnitalker.errors import ConfigError
 
 PRESETS = ("tiny", "builtin", "small", "base")
-
-
-class ConfigError(ValueError):
-    """A configuration value is missing, unknown or out of range; the message names the field."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +65,9 @@ class FlowConfig:
             value = getattr(self, name)
             _check(0 <= value <= 1, f"flow.{name} must be in [0, 1], got {value}")
         lo, hi = self.frac_lengths_mask
-        _check(0 < lo <= hi <= 1, f"flow.frac_lengths_mask must satisfy 0 < lo <= hi <= 1, got {self.frac_lengths_mask}")
+        _check(
+            0 < lo <= hi <= 1, f"flow.frac_lengths_mask must satisfy 0 < lo <= hi <= 1, got {self.frac_lengths_mask}"
+        )
         for name in ("audio_loss_weight", "motion_loss_weight"):
             _check(getattr(self, name) >= 0, f"flow.{name} must be >= 0, got {getattr(self, name)}")
 
@@ -80,7 +79,7 @@ class ModelConfig:
     model: BackboneConfig = field(default_factory=BackboneConfig)
     flow: FlowConfig = field(default_factory=FlowConfig)
 
-    def validate(self) -> "ModelConfig":
+    def validate(self) -> ModelConfig:
         self.model.validate()
         self.flow.validate()
         return self
@@ -89,7 +88,7 @@ class ModelConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], source: str = "config") -> "ModelConfig":
+    def from_dict(cls, data: dict[str, Any], source: str = "config") -> ModelConfig:
         if not isinstance(data, dict):
             raise ConfigError(f"{source}: top level must be a mapping, got {type(data).__name__}")
         data = dict(data)

@@ -83,7 +83,9 @@ class OmniTalkerDiT(nn.Module):
         super().__init__()
         config.validate()
         self.config = c = config
-        block = dict(dim=c.dim, heads=c.heads, dim_head=c.dim_head, ff_mult=c.ff_mult, dropout=c.dropout, qk_norm=c.qk_norm)
+        block = dict(
+            dim=c.dim, heads=c.heads, dim_head=c.dim_head, ff_mult=c.ff_mult, dropout=c.dropout, qk_norm=c.qk_norm
+        )
         self.time_embed = TimestepEmbedding(c.dim)
         self.text_embed = TextEmbedding(c.text_vocab_size, c.text_dim, c.conv_layers)
         self.audio_embed = InputEmbedding(c.mel_dim, c.text_dim, c.dim)
@@ -104,7 +106,12 @@ class OmniTalkerDiT(nn.Module):
         for b in blocks + list(self.audio_blocks) + list(self.motion_blocks):
             nn.init.zeros_(b.attn_norm.linear.weight)
             nn.init.zeros_(b.attn_norm.linear.bias)
-        for layer in (self.audio_norm_out.linear, self.audio_proj_out, self.motion_norm_out.linear, self.motion_proj_out):
+        for layer in (
+            self.audio_norm_out.linear,
+            self.audio_proj_out,
+            self.motion_norm_out.linear,
+            self.motion_proj_out,
+        ):
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
 
@@ -142,44 +149,58 @@ class OmniTalkerDiT(nn.Module):
         if text_emb.shape[1] != na:
             raise ValueError(f"text embedding covers {text_emb.shape[1]} frames, the mel has {na}")
 
-        xa = self.audio_embed(x_audio, cond_audio, text_emb, drop_c, audio_mask)
+        audio_tokens = self.audio_embed(x_audio, cond_audio, text_emb, drop_c, audio_mask)
         rope_a = self.rotary(torch.arange(na, device=device, dtype=torch.float32))
 
-        xm = rope_m = None
-        has_motion = x_motion is not None and x_motion.shape[1] > 0 and self.config.fusion_depth + self.config.motion_depth > 0
+        motion_tokens = rope_m = None
+        has_motion = (
+            x_motion is not None and x_motion.shape[1] > 0 and self.config.fusion_depth + self.config.motion_depth > 0
+        )
         if has_motion:
             nm = x_motion.shape[1]
             text_m = mel_rate_to_motion(text_emb, nm)  # (b, nm, text_dim)
             if cond_motion is None:
                 cond_motion = torch.zeros_like(x_motion)
-            xm = self.motion_embed(x_motion, cond_motion, text_m, drop_c, motion_mask)
+            motion_tokens = self.motion_embed(x_motion, cond_motion, text_m, drop_c, motion_mask)
             rope_m = self.rotary(spec.motion_frame_position(torch.arange(nm, device=device, dtype=torch.float32)))
 
-        key_mask = self._key_mask(audio_mask, motion_mask, b, na, xm) if self.config.attn_mask else None
+        key_mask = self._key_mask(audio_mask, motion_mask, b, na, motion_tokens) if self.config.attn_mask else None
         audio_key_mask = None if key_mask is None else key_mask[:, :na]
         for block in self.fusion_blocks:
-            xa, xm = block(xa, xm, t, (audio_mask, motion_mask), (rope_a, rope_m), key_mask)
+            audio_tokens, motion_tokens = block(
+                audio_tokens, motion_tokens, t, (audio_mask, motion_mask), (rope_a, rope_m), key_mask
+            )
         for block in self.audio_blocks:
-            xa = block(xa, t, audio_mask, rope_a, audio_key_mask)
-        v_audio = self.audio_proj_out(self.audio_norm_out(xa, t))
+            audio_tokens = block(audio_tokens, t, audio_mask, rope_a, audio_key_mask)
+        v_audio = self.audio_proj_out(self.audio_norm_out(audio_tokens, t))
 
         v_motion = None
-        if xm is not None:
+        if motion_tokens is not None:
             motion_key_mask = None if key_mask is None else key_mask[:, na:]
             for block in self.motion_blocks:
-                xm = block(xm, t, motion_mask, rope_m, motion_key_mask)
-            v_motion = self.motion_proj_out(self.motion_norm_out(xm, t))
+                motion_tokens = block(motion_tokens, t, motion_mask, rope_m, motion_key_mask)
+            v_motion = self.motion_proj_out(self.motion_norm_out(motion_tokens, t))
         return v_audio, v_motion
 
     @staticmethod
-    def _key_mask(audio_mask: Tensor | None, motion_mask: Tensor | None, b: int, na: int, xm: Tensor | None) -> Tensor | None:
-        if audio_mask is None and (xm is None or motion_mask is None):
+    def _key_mask(
+        audio_mask: Tensor | None, motion_mask: Tensor | None, b: int, na: int, motion_tokens: Tensor | None
+    ) -> Tensor | None:
+        if audio_mask is None and (motion_tokens is None or motion_mask is None):
             return None
-        device = xm.device if xm is not None else (audio_mask.device if audio_mask is not None else None)
+        device = (
+            motion_tokens.device
+            if motion_tokens is not None
+            else (audio_mask.device if audio_mask is not None else None)
+        )
         am = audio_mask if audio_mask is not None else torch.ones(b, na, dtype=torch.bool, device=device)
-        if xm is None:
+        if motion_tokens is None:
             return am
-        mm = motion_mask if motion_mask is not None else torch.ones(b, xm.shape[1], dtype=torch.bool, device=device)
+        mm = (
+            motion_mask
+            if motion_mask is not None
+            else torch.ones(b, motion_tokens.shape[1], dtype=torch.bool, device=device)
+        )
         return torch.cat((am, mm), dim=1)
 
     def parameter_counts(self) -> dict[str, int]:

@@ -18,15 +18,21 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from avatar_omnitalker.errors import OmniTalkerError
 from avatar_omnitalker.model.dit import OmniTalkerDiT
 
-_DIRECT = {"time_embed.": "time_embed.", "text_embed.": "text_embed.", "input_embed.": "audio_embed.",
-           "norm_out.": "audio_norm_out.", "proj_out.": "audio_proj_out."}
+_DIRECT = {
+    "time_embed.": "time_embed.",
+    "text_embed.": "text_embed.",
+    "input_embed.": "audio_embed.",
+    "norm_out.": "audio_norm_out.",
+    "proj_out.": "audio_proj_out.",
+}
 _IGNORED = re.compile(r"^(initted|step|mel_spec\..*)$")  # EMA bookkeeping and F5's mel buffers
 _BLOCK = re.compile(r"^transformer_blocks\.(\d+)\.(.*)$")
 
 
-class F5CheckpointError(ValueError):
+class F5CheckpointError(OmniTalkerError, ValueError):
     """The checkpoint does not fit the audio branch; the message lists the offending keys."""
 
 
@@ -36,7 +42,7 @@ def map_f5_key(key: str, fusion_depth: int) -> str | None:
         return "rotary.inv_freq"
     for src, dst in _DIRECT.items():
         if key.startswith(src):
-            return dst + key[len(src):]
+            return dst + key[len(src) :]
     m = _BLOCK.match(key)
     if m:
         i, rest = int(m.group(1)), m.group(2)
@@ -100,9 +106,15 @@ def load_f5_into(backbone: OmniTalkerDiT, source: str | Path | dict[str, Tensor]
         if mismatched:
             lines.append(f"  shape mismatch ({len(mismatched)}): " + "; ".join(mismatched[:10]))
         if missing:
-            lines.append(f"  missing ({len(missing)}): " + ", ".join(missing[:20]) + (" ..." if len(missing) > 20 else ""))
+            lines.append(
+                f"  missing ({len(missing)}): " + ", ".join(missing[:20]) + (" ..." if len(missing) > 20 else "")
+            )
         if unexpected:
-            lines.append(f"  unexpected ({len(unexpected)}): " + ", ".join(unexpected[:20]) + (" ..." if len(unexpected) > 20 else ""))
+            lines.append(
+                f"  unexpected ({len(unexpected)}): "
+                + ", ".join(unexpected[:20])
+                + (" ..." if len(unexpected) > 20 else "")
+            )
         raise F5CheckpointError("\n".join(lines))
     with torch.no_grad():
         for dst, value in mapped.items():
@@ -112,7 +124,9 @@ def load_f5_into(backbone: OmniTalkerDiT, source: str | Path | dict[str, Tensor]
 
 def _is_audio_branch(key: str) -> bool:
     return (
-        key.startswith(("time_embed.", "text_embed.", "audio_embed.", "audio_blocks.", "audio_norm_out.", "audio_proj_out."))
+        key.startswith(
+            ("time_embed.", "text_embed.", "audio_embed.", "audio_blocks.", "audio_norm_out.", "audio_proj_out.")
+        )
         or key == "rotary.inv_freq"
         or bool(re.match(r"^fusion_blocks\.\d+\.audio\.", key))
     )

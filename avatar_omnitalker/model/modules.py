@@ -209,7 +209,9 @@ class Attention(nn.Module):
     def qkv(self, x: Tensor, rope: Tensor | None) -> tuple[Tensor, Tensor, Tensor]:
         """(b, n, d) -> three (b, h, n, k), rotary applied to q and k."""
         b = x.shape[0]
-        q, k, v = (proj(x).view(b, -1, self.heads, self.dim_head).transpose(1, 2) for proj in (self.to_q, self.to_k, self.to_v))
+        q, k, v = (
+            proj(x).view(b, -1, self.heads, self.dim_head).transpose(1, 2) for proj in (self.to_q, self.to_k, self.to_v)
+        )
         if self.q_norm is not None:
             q, k = self.q_norm(q), self.k_norm(k)
         if rope is not None:
@@ -233,7 +235,9 @@ def attend(q: Tensor, k: Tensor, v: Tensor, key_mask: Tensor | None) -> Tensor:
 class DiTBlock(nn.Module):
     """adaLN-zero transformer block (F5-TTS DiTBlock), usable alone or as one side of a fusion."""
 
-    def __init__(self, dim: int, heads: int, dim_head: int, ff_mult: float, dropout: float, qk_norm: str | None) -> None:
+    def __init__(
+        self, dim: int, heads: int, dim_head: int, ff_mult: float, dropout: float, qk_norm: str | None
+    ) -> None:
         super().__init__()
         self.attn_norm = AdaLayerNorm(dim)
         self.attn = Attention(dim, heads, dim_head, dropout, qk_norm)
@@ -261,26 +265,34 @@ class FusionBlock(nn.Module):
     With no motion tokens it computes exactly `self.audio(x, ...)`, an F5-TTS DiTBlock.
     """
 
-    def __init__(self, dim: int, heads: int, dim_head: int, ff_mult: float, dropout: float, qk_norm: str | None) -> None:
+    def __init__(
+        self, dim: int, heads: int, dim_head: int, ff_mult: float, dropout: float, qk_norm: str | None
+    ) -> None:
         super().__init__()
         self.audio = DiTBlock(dim, heads, dim_head, ff_mult, dropout, qk_norm)
         self.motion = DiTBlock(dim, heads, dim_head, ff_mult, dropout, qk_norm)
 
     def forward(
         self,
-        xa: Tensor,  # (b, na, d)
-        xm: Tensor | None,  # (b, nm, d)
+        audio_tokens: Tensor,  # (b, na, d)
+        motion_tokens: Tensor | None,  # (b, nm, d)
         t: Tensor,  # (b, d)
         masks: tuple[Tensor | None, Tensor | None],
         ropes: tuple[Tensor, Tensor | None],
         key_mask: Tensor | None,  # (b, na + nm) or None
     ) -> tuple[Tensor, Tensor | None]:
-        if xm is None:
-            return self.audio(xa, t, masks[0], ropes[0], key_mask), None
-        (qa, ka, va), mods_a = self.audio.pre_attention(xa, t, ropes[0])
-        (qm, km, vm), mods_m = self.motion.pre_attention(xm, t, ropes[1])
-        joint = attend(torch.cat((qa, qm), 2), torch.cat((ka, km), 2), torch.cat((va, vm), 2), key_mask)
-        na = xa.shape[1]
-        xa = self.audio.post_attention(xa, joint[:, :, :na], mods_a, masks[0])
-        xm = self.motion.post_attention(xm, joint[:, :, na:], mods_m, masks[1])
-        return xa, xm
+        if motion_tokens is None:
+            return self.audio(audio_tokens, t, masks[0], ropes[0], key_mask), None
+        # q/k/v: (b, heads, n, dim_head); one softmax over the audio and motion tokens together
+        (q_audio, k_audio, v_audio_heads), mods_a = self.audio.pre_attention(audio_tokens, t, ropes[0])
+        (q_motion, k_motion, v_motion_heads), mods_m = self.motion.pre_attention(motion_tokens, t, ropes[1])
+        joint = attend(
+            torch.cat((q_audio, q_motion), 2),
+            torch.cat((k_audio, k_motion), 2),
+            torch.cat((v_audio_heads, v_motion_heads), 2),
+            key_mask,
+        )
+        na = audio_tokens.shape[1]
+        audio_tokens = self.audio.post_attention(audio_tokens, joint[:, :, :na], mods_a, masks[0])
+        motion_tokens = self.motion.post_attention(motion_tokens, joint[:, :, na:], mods_m, masks[1])
+        return audio_tokens, motion_tokens

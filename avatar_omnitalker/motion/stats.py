@@ -7,8 +7,8 @@ spread. Dimensions that never move get a floor on their std so they stay finite.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import torch
 from torch import Tensor
@@ -27,18 +27,20 @@ class MotionStats:
         for name in ("mean", "std"):
             value = getattr(self, name)
             if tuple(value.shape) != (spec.MOTION_DIM,):
-                raise ValueError(f"motion stats '{name}' must have shape ({spec.MOTION_DIM},), got {tuple(value.shape)}")
+                raise ValueError(
+                    f"motion stats '{name}' must have shape ({spec.MOTION_DIM},), got {tuple(value.shape)}"
+                )
             if not torch.isfinite(value).all():
                 raise ValueError(f"motion stats '{name}' holds non-finite values")
         if (self.std <= 0).any():
             raise ValueError("motion stats 'std' must be positive")
 
     @classmethod
-    def identity(cls) -> "MotionStats":
+    def identity(cls) -> MotionStats:
         return cls(torch.zeros(spec.MOTION_DIM), torch.ones(spec.MOTION_DIM))
 
     @classmethod
-    def from_clips(cls, clips: Iterable[Tensor]) -> "MotionStats":
+    def from_clips(cls, clips: Iterable[Tensor]) -> MotionStats:
         """Pooled mean/std over every frame of every clip, each clip (T, MOTION_DIM)."""
         total = torch.zeros(spec.MOTION_DIM, dtype=torch.float64)
         total_sq = torch.zeros_like(total)
@@ -66,7 +68,7 @@ class MotionStats:
         return {"mean": self.mean.contiguous(), "std": self.std.contiguous()}
 
     @classmethod
-    def from_state_dict(cls, state: dict[str, Tensor]) -> "MotionStats":
+    def from_state_dict(cls, state: dict[str, Tensor]) -> MotionStats:
         missing = {"mean", "std"} - set(state)
         if missing:
             raise KeyError(f"motion stats lack {sorted(missing)}")

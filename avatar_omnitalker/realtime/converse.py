@@ -20,6 +20,7 @@ from loguru import logger
 from avatar_omnitalker.infer.pipeline import Pipeline
 from avatar_omnitalker.realtime.scheduler import BatchScheduler
 from avatar_omnitalker.realtime.session import AvatarSession, SessionSettings
+from avatar_omnitalker.render.base import Renderer
 from avatar_omnitalker.render.video import Mp4Writer
 
 SENTENCE_END = ".!?。！？"
@@ -75,9 +76,17 @@ class _Recorder:
             raise self.error
 
 
-def converse(pipeline: Pipeline, turns: list[str], out: str | Path, idle_s: float = 1.0, delta_chars: int = 4,
-             delta_interval_s: float = 0.03, timeout_s: float = 120.0, settings: SessionSettings = SessionSettings()
-             ) -> ConverseResult:
+def converse(
+    pipeline: Pipeline,
+    renderer: Renderer,
+    turns: list[str],
+    out: str | Path,
+    idle_s: float = 1.0,
+    delta_chars: int = 4,
+    delta_interval_s: float = 0.03,
+    timeout_s: float = 120.0,
+    settings: SessionSettings = SessionSettings(),
+) -> ConverseResult:
     """Speak `turns` one after another, each streamed as deltas, with `idle_s` of idle between."""
     if not turns or not all(t.strip() for t in turns):
         raise ValueError("converse needs at least one non-empty reply text")
@@ -85,9 +94,9 @@ def converse(pipeline: Pipeline, turns: list[str], out: str | Path, idle_s: floa
         raise ValueError("converse records video: use mode 'video'")
     scheduler = BatchScheduler(pipeline)
     result = ConverseResult()
-    with Mp4Writer(out, settings.fps) as writer:
+    with Mp4Writer(out, settings.fps) as writer:  # `out` is written in place: give it a temp path
         recorder = _Recorder(writer)
-        session = AvatarSession(scheduler, pipeline.reference.motion, pipeline.renderer, recorder, settings)
+        session = AvatarSession(scheduler, pipeline.reference.motion, renderer, recorder, settings)
         session.start()
         try:
             time.sleep(idle_s)
@@ -95,7 +104,7 @@ def converse(pipeline: Pipeline, turns: list[str], out: str | Path, idle_s: floa
                 speech_id = f"turn-{n}"
                 sentence_end = None
                 for i in range(0, len(text), delta_chars):
-                    piece = text[i:i + delta_chars]
+                    piece = text[i : i + delta_chars]
                     session.on_text(piece, speech_id, False)
                     if sentence_end is None and any(c in SENTENCE_END for c in piece):
                         sentence_end = time.monotonic()
@@ -110,8 +119,12 @@ def converse(pipeline: Pipeline, turns: list[str], out: str | Path, idle_s: floa
                 result.first_frame_latency.append(recorder.first_frame_at[speech_id] - sentence_end)
                 frames = [i for i, s in enumerate(recorder.speech_ids) if s == speech_id]
                 result.idle_frames_inside.append(frames[-1] - frames[0] + 1 - len(frames))
-                logger.info("reply {}: first speaking frame {:.2f} s after its first sentence, {} idle frames inside",
-                            n, result.first_frame_latency[-1], result.idle_frames_inside[-1])
+                logger.info(
+                    "reply {}: first speaking frame {:.2f} s after its first sentence, {} idle frames inside",
+                    n,
+                    result.first_frame_latency[-1],
+                    result.idle_frames_inside[-1],
+                )
                 time.sleep(idle_s)
         finally:
             session.stop()

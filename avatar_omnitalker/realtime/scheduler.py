@@ -9,13 +9,17 @@ not depend on what shares its batch (per-request seeds, masked padding).
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass
 
 from loguru import logger
 
+from avatar_omnitalker import spec
 from avatar_omnitalker.infer.pipeline import Pipeline
+
+RATE_SMOOTHING = 0.3  # weight of the newest batch in the running real-time factor
 
 
 @dataclass
@@ -36,6 +40,8 @@ class BatchScheduler:
         self._cond = threading.Condition()
         self._stopped = False
         self.batches: list[int] = []  # sizes of the batches run (for tests and benchmarks)
+        self.failures = 0  # requests that failed even when run alone
+        self.rtf: float | None = None  # running: batch seconds per second of audio each request got
         self._thread = threading.Thread(target=self._run, name="omnitalker-scheduler", daemon=True)
         self._thread.start()
 
@@ -70,15 +76,41 @@ class BatchScheduler:
             if not batch:
                 continue
             self.batches.append(len(batch))
+            start = time.monotonic()
             try:
                 results = self.pipeline.synthesize([r.text for r in batch], [r.seed for r in batch])
-            except Exception as err:  # one bad batch must not kill the worker
-                logger.exception("generation failed for a batch of {}", len(batch))
-                for r in batch:
-                    r.future.set_exception(err)
+            except Exception as err:
+                if len(batch) == 1:
+                    self._fail(batch[0], err)
+                    continue
+                logger.warning("a batch of {} failed ({}); running each request alone", len(batch), err)
+                self._one_by_one(batch)
                 continue
+            self._measure(time.monotonic() - start, results)
             for r, res in zip(batch, results):
                 r.future.set_result(res)
+
+    def _one_by_one(self, batch: list[_Request]) -> None:
+        """A failure stays with the request that caused it; the others still get their speech."""
+        for r in batch:
+            try:
+                (result,) = self.pipeline.synthesize([r.text], [r.seed])
+            except Exception as err:
+                self._fail(r, err)
+            else:
+                r.future.set_result(result)
+
+    def _fail(self, request: _Request, err: Exception) -> None:
+        self.failures += 1
+        logger.opt(exception=err).error("could not generate {!r}", request.text[:60])
+        request.future.set_exception(err)
+
+    def _measure(self, seconds: float, results: list) -> None:
+        audio_s = [res[0].size / spec.SAMPLE_RATE for res in results if res[0].size]
+        if not audio_s:
+            return
+        rtf = seconds / (sum(audio_s) / len(audio_s))  # every request in the batch waited `seconds`
+        self.rtf = rtf if self.rtf is None else (1 - RATE_SMOOTHING) * self.rtf + RATE_SMOOTHING * rtf
 
     def stop(self, timeout: float = 2.0) -> None:
         with self._cond:
@@ -89,4 +121,3 @@ class BatchScheduler:
         for r in pending:
             r.future.cancel()
         self._thread.join(timeout)
-

@@ -11,16 +11,16 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from concurrent.futures import Future
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 import torch
 from loguru import logger
 
 from avatar_omnitalker import spec
-from avatar_omnitalker.infer.chunking import TextChunker
+from avatar_omnitalker.infer.chunking import TextChunker, text_weight
 from avatar_omnitalker.infer.idle import IdleMotion
 from avatar_omnitalker.infer.joiner import Joiner
 from avatar_omnitalker.motion.arkit import to_arkit52
@@ -29,13 +29,19 @@ from avatar_omnitalker.realtime.scheduler import BatchScheduler
 from avatar_omnitalker.realtime.timeline import SpeechTimeline
 from avatar_omnitalker.render.base import Renderer
 
+START_MARGIN = 1.15  # ready speech must outlast the expected generation time of the rest by this factor
+DEFAULT_SECONDS_PER_CHAR = 0.07  # until this voice's rate is learnt (about 14 Latin characters a second)
 MOTION_GROUP_FRAMES = 5  # motion mode: one bundle per 200 ms = 5 frames at 25 fps = 6 at 30 fps
 VALID_FPS = (20, 24, 25, 30)
 
 
 class SessionSink(Protocol):
-    def video_frame(self, audio: np.ndarray, image_bgr: np.ndarray, speech_id: str | None, speech_end: bool) -> None: ...
-    def motion_bundle(self, arkit: np.ndarray, audio: np.ndarray, speech_id: str | None, start: bool, end: bool) -> None: ...
+    def video_frame(
+        self, audio: np.ndarray, image_bgr: np.ndarray, speech_id: str | None, speech_end: bool
+    ) -> None: ...
+    def motion_bundle(
+        self, arkit: np.ndarray, audio: np.ndarray, speech_id: str | None, start: bool, end: bool
+    ) -> None: ...
     def speech_ended(self, speech_id: str | None) -> None: ...
 
 
@@ -62,6 +68,8 @@ class _Turn:
     pending: deque = field(default_factory=deque)  # (chunk text, Future) in order
     text_ended: bool = False
     chunks: int = 0
+    started: bool = False  # playing; until then generated parts wait in `held`
+    held: list = field(default_factory=list)  # ((audio, motion), ends the turn) joined, not yet on the timeline
 
 
 class AvatarSession:
@@ -74,8 +82,10 @@ class AvatarSession:
         settings: SessionSettings = SessionSettings(),
         clock: Callable[[], float] = time.monotonic,
         wait: Callable[[float], object] | None = None,
+        name: str = "session",
     ) -> None:
-        """`clock` and `wait(seconds)` pace the frames; tests inject a virtual pair."""
+        """`clock` and `wait(seconds)` pace the frames; tests inject a virtual pair. `name` (the
+        host's session id) labels what this session logs."""
         if settings.mode == "video" and renderer is None:
             raise ValueError("video mode needs a renderer")
         self.scheduler = scheduler
@@ -94,13 +104,19 @@ class AvatarSession:
         self._thread: threading.Thread | None = None
         self._last_motion = self._still
         self._stream_open = False
+        self.name = name
+        self.cancelled: set[str] = set()  # interrupted replies: text still arriving for them is dropped
+        self._seconds_per_char: float | None = None  # this voice's speaking rate, learnt from its speech
         self.frames_emitted = 0
         self.speaking_frames = 0
         self.lag_events = 0
+        self.failed_chunks = 0
 
     # ------------------------------------------------------------------ host side (pump thread)
     def on_text(self, text: str, speech_id: str | None, end: bool) -> None:
         with self._lock:
+            if speech_id is not None and speech_id in self.cancelled:
+                return  # the reply was interrupted: what the LLM still sends for it stays unspoken
             turn = self._open
             if turn is None or turn.speech_id != speech_id:
                 if turn is not None:  # a new turn began without the old one ending: finish the old
@@ -124,19 +140,16 @@ class AvatarSession:
         turn.chunks += 1
         turn.pending.append((chunk, self.scheduler.submit(chunk, seed, key=self)))
 
-    def pending_speech_ids(self) -> set[str]:
-        """speech_ids queued, being generated or still on the timeline (what an interrupt drops)."""
-        with self._lock:
-            ids = {t.speech_id for t in self._turns} | self.timeline.speech_ids()
-        return {i for i in ids if i is not None}
-
     def interrupt(self) -> None:
         """Drop everything queued or being generated; the next frame is idle."""
         with self._lock:
             for turn in self._turns:
                 for _, fut in turn.pending:
                     fut.cancel()
-            ids = {t.speech_id for t in self._turns}
+            ids = {t.speech_id for t in self._turns} | self.timeline.speech_ids()
+            if self._open is not None:
+                ids.add(self._open.speech_id)
+            self.cancelled.update(i for i in ids if i is not None)
             queued = self.timeline.pending_samples()
             self._turns.clear()
             self._open = None
@@ -182,7 +195,8 @@ class AvatarSession:
                 self._wait(delay)
 
     def _collect(self) -> None:
-        """Move finished generations, in order, through the joiner onto the timeline."""
+        """Move finished generations, in order, through the joiner onto the timeline; a reply starts
+        playing only once it can play to the end without a gap (see `_may_start`)."""
         with self._lock:
             while self._turns:
                 turn = self._turns[0]
@@ -191,13 +205,49 @@ class AvatarSession:
                     try:
                         audio, motion = fut.result()
                     except Exception as err:
-                        logger.error("could not generate {!r}: {}", chunk[:40], err)
+                        self.failed_chunks += 1
+                        logger.error(
+                            "{}: reply {} loses the chunk {!r}: {}", self.name, turn.speech_id, chunk[:40], err
+                        )
                         continue
-                    self.timeline.push(*turn.joiner.push(audio, motion), turn.speech_id, False)
-                if turn.pending or not turn.text_ended:
+                    self._learn_rate(chunk, audio)
+                    self._play(turn, turn.joiner.push(audio, motion), False)
+                done = not turn.pending and turn.text_ended
+                if done:
+                    self._play(turn, turn.joiner.flush(), True)
+                if not turn.started and (done or self._may_start(turn)):
+                    turn.started = True
+                    for part, end in turn.held:
+                        self.timeline.push(*part, turn.speech_id, end)
+                    turn.held.clear()
+                if not done:
                     return
-                self.timeline.push(*turn.joiner.flush(), turn.speech_id, True)
                 self._turns.popleft()
+
+    def _play(self, turn: _Turn, part: tuple[np.ndarray, np.ndarray], end: bool) -> None:
+        if turn.started:
+            self.timeline.push(*part, turn.speech_id, end)
+        else:
+            turn.held.append((part, end))
+
+    def _may_start(self, turn: _Turn) -> bool:
+        """Start a reply when the speech ready to play lasts at least as long as generating the
+        rest is expected to take (the scheduler's measured real-time factor x the rest's length),
+        so a started reply never stalls for idle frames when the model is fast enough."""
+        ready = sum(part[0].size for part, _ in turn.held) + self.timeline.pending_samples()
+        if ready == 0:
+            return False
+        rest = [chunk for chunk, _ in turn.pending] + [turn.chunker.pending_text]
+        rest_s = sum(text_weight(c) for c in rest) * (self._seconds_per_char or DEFAULT_SECONDS_PER_CHAR)
+        rtf = self.scheduler.rtf if self.scheduler.rtf is not None else 1.0
+        return ready / spec.SAMPLE_RATE >= START_MARGIN * rtf * rest_s
+
+    def _learn_rate(self, chunk: str, audio: np.ndarray) -> None:
+        weight = text_weight(chunk)
+        if weight and audio.size:
+            rate = audio.size / spec.SAMPLE_RATE / weight
+            old = self._seconds_per_char
+            self._seconds_per_char = rate if old is None else 0.7 * old + 0.3 * rate
 
     def _next_motion(self, samples: int) -> tuple[np.ndarray, np.ndarray, str | None, bool, bool]:
         """(audio, motion row, speech_id, speaking, turn_end) for one slice of `samples`."""

@@ -64,7 +64,7 @@ class SpeechTimeline:
         take = min(samples, end - self._cursor)
         lo = self._cursor - self._start
         audio = np.zeros(samples, np.float32)
-        audio[:take] = self._audio[lo:lo + take]
+        audio[:take] = self._audio[lo : lo + take]
         centre = self._cursor + samples / 2 - self._start  # relative sample of the frame's centre
         motion = self._motion_at(centre)
         self._cursor += take

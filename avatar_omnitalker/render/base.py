@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -23,7 +23,7 @@ class Renderer(ABC):
         """Render lazily, `batch` frames at a time (long videos never sit in memory whole)."""
         check_motion(motion)
         for start in range(0, motion.shape[0], batch):
-            yield from self.render(motion[start:start + batch])
+            yield from self.render(motion[start : start + batch])
 
 
 def check_motion(motion: np.ndarray) -> np.ndarray:

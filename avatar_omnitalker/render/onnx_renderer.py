@@ -18,7 +18,9 @@ from avatar_omnitalker.render.base import Renderer, check_motion
 
 
 class OnnxRenderer(Renderer):
-    def __init__(self, path: str | Path, appearance: np.ndarray, size: int = 512, providers: list[str] | None = None) -> None:
+    def __init__(
+        self, path: str | Path, appearance: np.ndarray, size: int = 512, providers: list[str] | None = None
+    ) -> None:
         import onnxruntime as ort
 
         path = Path(path)
@@ -26,12 +28,18 @@ class OnnxRenderer(Renderer):
             raise FileNotFoundError(f"ONNX renderer not found: {path}")
         wanted = providers or ["CUDAExecutionProvider", "CPUExecutionProvider"]
         available = ort.get_available_providers()
-        self.session = ort.InferenceSession(str(path), providers=[p for p in wanted if p in available])
+        try:
+            self.session = ort.InferenceSession(str(path), providers=[p for p in wanted if p in available])
+        except Exception as err:  # onnxruntime's own errors (InvalidProtobuf, ...) are not ValueErrors
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise ValueError(f"{path}: not an ONNX model onnxruntime can load ({first})") from None
         logger.info("ONNX renderer {} on {}", path.name, self.session.get_providers())  # CUDA may silently fall back
         names = {i.name: i for i in self.session.get_inputs()}
         missing = {"motion", "appearance"} - set(names)
         if missing:
-            raise ValueError(f"{path}: the renderer model lacks input(s) {sorted(missing)} (needs motion [T,61], appearance [3,H,W])")
+            raise ValueError(
+                f"{path}: the renderer model lacks input(s) {sorted(missing)} (needs motion [T,61], appearance [3,H,W])"
+            )
         shape = names["appearance"].shape
         h = shape[1] if isinstance(shape[1], int) else size
         w = shape[2] if isinstance(shape[2], int) else size

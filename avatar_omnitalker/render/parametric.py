@@ -16,7 +16,7 @@ import numpy as np
 from avatar_omnitalker import spec
 from avatar_omnitalker.render.base import Renderer, check_motion
 
-I = spec.MOTION_INDEX  # noqa: E741
+IDX = spec.MOTION_INDEX
 MAX_ROTATION = 0.6  # rad
 MAX_TRANSLATION = 0.25  # face widths
 MAX_GAZE = 0.5  # rad
@@ -33,11 +33,11 @@ class Palette:
     shirt: Color
 
     @classmethod
-    def default(cls) -> "Palette":
+    def default(cls) -> Palette:
         return cls.from_colors(background=(64, 86, 110), skin=(224, 178, 148), hair=(70, 48, 36))
 
     @classmethod
-    def from_colors(cls, background, skin, hair) -> "Palette":
+    def from_colors(cls, background, skin, hair) -> Palette:
         bg, sk, hr = (np.asarray(c, dtype=np.float32) for c in (background, skin, hair))
         lips = np.clip(sk * np.array([0.85, 0.5, 0.52]) + np.array([25, 0, 0]), 0, 255).astype(np.float32)
         iris = np.clip(hr * 0.8, 0, 255).astype(np.float32)
@@ -45,15 +45,19 @@ class Palette:
         return cls(bg, sk, hr, lips, iris, shirt)
 
     @classmethod
-    def from_image(cls, image: np.ndarray) -> "Palette":
+    def from_image(cls, image: np.ndarray) -> Palette:
         """Background from the corners, skin from the face centre, hair from above the forehead."""
         img = np.asarray(image)
         if img.ndim != 3 or img.shape[2] != 3 or img.shape[0] < 16 or img.shape[1] < 16:
             raise ValueError(f"appearance must be an (H, W, 3) image of at least 16x16, got {img.shape}")
         h, w = img.shape[:2]
-        patch = lambda y0, y1, x0, x1: np.median(img[int(y0 * h):int(y1 * h), int(x0 * w):int(x1 * w)].reshape(-1, 3), axis=0)  # noqa: E731
-        corners = np.stack([patch(0, .08, 0, .08), patch(0, .08, .92, 1), patch(.92, 1, 0, .08), patch(.92, 1, .92, 1)])
-        return cls.from_colors(np.median(corners, axis=0), patch(.45, .62, .4, .6), patch(.08, .18, .38, .62))
+        patch = lambda y0, y1, x0, x1: np.median(
+            img[int(y0 * h) : int(y1 * h), int(x0 * w) : int(x1 * w)].reshape(-1, 3), axis=0
+        )
+        corners = np.stack(
+            [patch(0, 0.08, 0, 0.08), patch(0, 0.08, 0.92, 1), patch(0.92, 1, 0, 0.08), patch(0.92, 1, 0.92, 1)]
+        )
+        return cls.from_colors(np.median(corners, axis=0), patch(0.45, 0.62, 0.4, 0.6), patch(0.08, 0.18, 0.38, 0.62))
 
 
 class Canvas:
@@ -63,8 +67,15 @@ class Canvas:
         self.img = np.empty((height, width, 3), dtype=np.float32)
         self.img[:] = color
 
-    def ellipse(self, centre: np.ndarray, ax: np.ndarray, ay: np.ndarray, color: Color, alpha: float = 1.0,
-                clip: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:
+    def ellipse(
+        self,
+        centre: np.ndarray,
+        ax: np.ndarray,
+        ay: np.ndarray,
+        color: Color,
+        alpha: float = 1.0,
+        clip: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    ) -> None:
         """Fill the ellipse {centre + a*ax + b*ay : a^2 + b^2 <= 1}; `clip` keeps only the part
         inside another ellipse (an iris inside its eye)."""
         h, w = self.img.shape[:2]
@@ -115,14 +126,16 @@ class ParametricRenderer(Renderer):
 
     def render(self, motion: np.ndarray) -> np.ndarray:
         motion = check_motion(motion)
-        return np.stack([self.render_frame(m) for m in motion]) if len(motion) else np.zeros((0, *self.size, 3), np.uint8)
+        return (
+            np.stack([self.render_frame(m) for m in motion]) if len(motion) else np.zeros((0, *self.size, 3), np.uint8)
+        )
 
     def render_frame(self, m: np.ndarray) -> np.ndarray:
         size = self.size[0]
         p = self.palette
         cv = Canvas(size, size, p.background)
-        g = lambda name: float(m[I[name]])  # noqa: E731
-        pair = lambda name: 0.5 * (g(name + "Left") + g(name + "Right"))  # noqa: E731
+        g = lambda name: float(m[IDX[name]])
+        pair = lambda name: 0.5 * (g(name + "Left") + g(name + "Right"))
         # poses beyond what a seated speaker does are clamped, so the face always stays in frame
         pitch, yaw, roll = (float(v) for v in np.clip(m[spec.HEAD_ROTATION], -MAX_ROTATION, MAX_ROTATION))
         tx, ty, tz = (float(v) for v in np.clip(m[spec.HEAD_TRANSLATION], -MAX_TRANSLATION, MAX_TRANSLATION))
@@ -138,7 +151,9 @@ class ParametricRenderer(Renderer):
             x, y, _ = rot @ np.array([u, v, w])
             return centre + unit * np.array([x, y])
 
-        def shape(u: float, v: float, rx: float, ry: float, color: Color, alpha: float = 1.0, tilt: float = 0.0, clip=None):
+        def shape(
+            u: float, v: float, rx: float, ry: float, color: Color, alpha: float = 1.0, tilt: float = 0.0, clip=None
+        ):
             c = project(u, v)
             ca, sa = np.cos(tilt), np.sin(tilt)
             ax = project(u + rx * ca, v + rx * sa) - c
@@ -148,11 +163,20 @@ class ParametricRenderer(Renderer):
 
         def flat(cx: float, cy: float, rx: float, ry: float, color: Color) -> None:  # in the image plane
             cr, sr = np.cos(roll), np.sin(roll)
-            cv.ellipse(centre + unit * np.array([cx * cr - cy * sr, cx * sr + cy * cr]),
-                       unit * rx * np.array([cr, sr]), unit * ry * np.array([-sr, cr]), color)
+            cv.ellipse(
+                centre + unit * np.array([cx * cr - cy * sr, cx * sr + cy * cr]),
+                unit * rx * np.array([cr, sr]),
+                unit * ry * np.array([-sr, cr]),
+                color,
+            )
 
         # shoulders (do not follow head rotation), hair behind, head, jaw/chin, cheeks
-        cv.ellipse(np.array([size * 0.5 + tx * unit, size * 1.08]), np.array([size * 0.42, 0.0]), np.array([0.0, size * 0.2]), p.shirt)
+        cv.ellipse(
+            np.array([size * 0.5 + tx * unit, size * 1.08]),
+            np.array([size * 0.42, 0.0]),
+            np.array([0.0, size * 0.2]),
+            p.shirt,
+        )
         flat(0.0, -0.35, 1.12, 1.05, p.hair)
         jaw = g("jawOpen")
         jaw_x = 0.12 * (g("jawRight") - g("jawLeft"))
@@ -171,7 +195,9 @@ class ParametricRenderer(Renderer):
         white = np.array([240, 238, 232], np.float32)
         gaze = m[spec.GAZE]
         for side, sfx, gyaw, gpitch in ((-1, "Right", gaze[2], gaze[3]), (1, "Left", gaze[0], gaze[1])):
-            openness = (1.0 - g("eyeBlink" + sfx)) * (1.0 + 0.6 * g("eyeWide" + sfx)) * (1.0 - 0.45 * g("eyeSquint" + sfx))
+            openness = (
+                (1.0 - g("eyeBlink" + sfx)) * (1.0 + 0.6 * g("eyeWide" + sfx)) * (1.0 - 0.45 * g("eyeSquint" + sfx))
+            )
             eu, ev = side * 0.38, -0.12
             ry = 0.1 * max(openness, 0.0)
             shape(eu, ev, 0.2, 0.13, p.skin * 0.88)  # socket shadow
@@ -200,14 +226,25 @@ class ParametricRenderer(Renderer):
         width = 0.34 * (1 + 0.4 * smile + 0.35 * stretch - 0.5 * pucker - 0.3 * funnel + 0.1 * pair("mouthDimple"))
         mu = jaw_x + 0.12 * (g("mouthLeft") - g("mouthRight"))
         mv = 0.52 + 0.13 * jaw - 0.05 * (smile - frown)
-        opening = max(0.0, 0.36 * jaw + 0.1 * pair("mouthLowerDown") + 0.08 * funnel - 0.25 * g("mouthClose") - 0.08 * press)
+        opening = max(
+            0.0, 0.36 * jaw + 0.1 * pair("mouthLowerDown") + 0.08 * funnel - 0.25 * g("mouthClose") - 0.08 * press
+        )
         lip = 0.055 * (1 - 0.6 * 0.5 * (g("mouthRollLower") + g("mouthRollUpper"))) * (1 + 0.5 * pucker)
         upper_up = 0.05 * pair("mouthUpperUp") + 0.03 * g("mouthShrugUpper")
         tilt = 0.25 * (g("mouthLeft") - g("mouthRight"))
-        shape(mu, mv - upper_up / 2 + 0.01 * g("mouthShrugLower"), width, opening / 2 + lip + upper_up / 2, p.lips, tilt=tilt)
+        shape(
+            mu,
+            mv - upper_up / 2 + 0.01 * g("mouthShrugLower"),
+            width,
+            opening / 2 + lip + upper_up / 2,
+            p.lips,
+            tilt=tilt,
+        )
         if opening > 0.01:
             mouth = shape(mu, mv, width * 0.82, opening / 2, np.array([70, 24, 30], np.float32), tilt=tilt)
-            shape(mu, mv - opening / 2, width * 0.6, 0.035, np.array([240, 240, 232], np.float32), clip=mouth, tilt=tilt)
+            shape(
+                mu, mv - opening / 2, width * 0.6, 0.035, np.array([240, 240, 232], np.float32), clip=mouth, tilt=tilt
+            )
         else:
             shape(mu, mv, width * 0.9, 0.006, p.lips * 0.6, tilt=tilt)
         return cv.to_uint8()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
@@ -13,29 +13,25 @@ from avatar_omnitalker.fileio import atomic_path
 
 class Mp4Writer:
     """H.264 + AAC written as frames come, each RGB frame with its 960 samples of 24 kHz audio, so
-    a long session never sits in memory. The file appears only when closed cleanly (temp file +
-    rename); after an error or an empty session nothing is left behind."""
+    a long session never sits in memory. Writes into the path it is given (a temp file from
+    `fileio.Outputs` or `atomic_path`); an error or an empty session is raised after closing."""
 
     def __init__(self, path: str | Path, fps: int = spec.FPS) -> None:
         self.path = Path(path)
         self.fps = fps
         self.frames = 0
-        self._atomic = None
-        self._out = None
 
-    def __enter__(self) -> "Mp4Writer":
+    def __enter__(self) -> Mp4Writer:
         import av
 
-        self._atomic = atomic_path(self.path)
-        tmp = self._atomic.__enter__()
-        self._out = av.open(tmp, "w")
+        self._out = av.open(str(self.path), "w", format="mp4")
         self._video = None
         self._audio = self._out.add_stream("aac", rate=spec.SAMPLE_RATE, layout="mono")
         self._samples = 0
         return self
 
     def add(self, frame_rgb: np.ndarray, audio: np.ndarray) -> None:
-        """One video frame (H, W, 3) uint8 and the audio it covers (samples_for_frames(1) floats)."""
+        """One video frame (H, W, 3) uint8 and the audio it covers (SAMPLE_RATE / fps floats)."""
         import av
 
         if audio.ndim != 1 or audio.size != spec.SAMPLE_RATE // self.fps:
@@ -56,32 +52,29 @@ class Mp4Writer:
         self.frames += 1
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        error = exc if exc is not None else (ValueError(f"nothing to write to {self.path}: no frames")
-                                             if self.frames == 0 else None)
-        try:
-            if error is None:
-                for stream in (self._video, self._audio):
-                    for packet in stream.encode(None):
-                        self._out.mux(packet)
-            self._out.close()
-        finally:  # renames the temp file on success, removes it otherwise
-            self._atomic.__exit__(None if error is None else type(error), error, None)
-        if error is not None and exc is None:
-            raise error
+        if exc_type is None and self.frames:
+            for stream in (self._video, self._audio):
+                for packet in stream.encode(None):
+                    self._out.mux(packet)
+        self._out.close()
+        if exc_type is None and not self.frames:
+            raise ValueError(f"nothing to write to {self.path}: no frames")
 
 
-def write_mp4(path: str | Path, frames: Iterable[np.ndarray], audio: np.ndarray, num_frames: int, fps: int = spec.FPS) -> Path:
+def write_mp4(
+    path: str | Path, frames: Iterable[np.ndarray], audio: np.ndarray, num_frames: int, fps: int = spec.FPS
+) -> Path:
     """Write RGB frames + 24 kHz mono audio. The audio must hold exactly num_frames * 960 samples;
     the file appears only when complete (temp file + rename)."""
     path = Path(path)
     per_frame = spec.SAMPLE_RATE // fps
     if audio.ndim != 1 or audio.size != per_frame * num_frames:
         raise ValueError(f"audio has {audio.size} samples; {num_frames} frames need {per_frame * num_frames}")
-    with Mp4Writer(path, fps) as writer:
+    with atomic_path(path) as tmp, Mp4Writer(tmp, fps) as writer:
         for frame in frames:
             if writer.frames >= num_frames:
                 raise ValueError(f"got more than {num_frames} video frames")
-            writer.add(frame, audio[writer.frames * per_frame:(writer.frames + 1) * per_frame])
+            writer.add(frame, audio[writer.frames * per_frame : (writer.frames + 1) * per_frame])
         if writer.frames != num_frames:
             raise ValueError(f"got {writer.frames} video frames, expected {num_frames}")
     return path

@@ -1,13 +1,15 @@
 """The second text front end: espeak-ng IPA phonemes, laid out frame by frame (aligned mode).
 
 In aligned mode every mel frame carries the id of the phoneme sounding at that instant, so the
-model need not learn the alignment (DESIGN.md: it trains on a CPU in minutes instead of never).
+model need not learn the alignment
+(measured: aligned, a small model learns to speak on a CPU in minutes; implicit, it had not
+aligned after 35).
 The timings come from espeak-ng, scaled to the reference's speaking rate at inference.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -31,8 +33,9 @@ class PhonemeTokenizer:
         index = self.vocab.index
         return [s for s in dict.fromkeys(symbols) if s not in index]
 
-    def frame_ids(self, phonemes: Sequence[tuple[str, float, float]], num_frames: int, offset_s: float = 0.0,
-                  strict: bool = True) -> list[int]:
+    def frame_ids(
+        self, phonemes: Sequence[tuple[str, float, float]], num_frames: int, offset_s: float = 0.0, strict: bool = True
+    ) -> list[int]:
         """[(ipa, start_s, end_s)] -> one id per mel frame (frame i at offset + i * hop / sr).
 
         strict: unknown symbols raise; otherwise they become pauses (the caller logs them)."""

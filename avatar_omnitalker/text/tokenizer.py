@@ -13,13 +13,15 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from avatar_omnitalker.errors import OmniTalkerError
+
 DEFAULT_VOCAB = "char_pinyin"
 
 # F5-TTS's substitutions for symbols its vocab lacks.
 _TRANSLATE = str.maketrans({";": ",", "\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
 
 
-class UnknownSymbolsError(ValueError):
+class UnknownSymbolsError(OmniTalkerError, ValueError):
     """Text holds symbols the vocab cannot encode; `symbols` lists them in order of appearance."""
 
     def __init__(self, symbols: list[str], text: str) -> None:
@@ -88,7 +90,7 @@ class Vocab:
             seen.add(tok)
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "Vocab":
+    def from_file(cls, path: str | Path) -> Vocab:
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"vocab file not found: {path}")
@@ -100,7 +102,7 @@ class Vocab:
         return cls(tuple(line.rstrip("\r") for line in lines))
 
     @classmethod
-    def builtin(cls, name: str = DEFAULT_VOCAB) -> "Vocab":
+    def builtin(cls, name: str = DEFAULT_VOCAB) -> Vocab:
         ref = resources.files("avatar_omnitalker.text") / "vocab" / f"{name}.txt"
         if not ref.is_file():
             raise FileNotFoundError(f"no built-in vocab named {name!r}")

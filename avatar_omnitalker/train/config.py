@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from avatar_omnitalker.model.config import ConfigError
+from avatar_omnitalker.text.modes import TEXT_MODES
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,9 @@ class TrainConfig:
     freeze_audio: bool = False  # train only the motion side (with init_f5)
     threads: int = 0  # torch CPU threads per process; 0 = torch's default
 
-    def validate(self) -> "TrainConfig":
+    def validate(self) -> TrainConfig:
         checks = [
-            (self.text_mode in ("aligned", "implicit"), "text_mode must be 'aligned' or 'implicit'"),
+            (self.text_mode in TEXT_MODES, f"text_mode must be one of {TEXT_MODES}"),
             (self.steps >= 1, "steps must be >= 1"),
             (self.micro_batches >= 1, "micro_batches must be >= 1"),
             (self.max_frames >= 100, "max_frames must be >= 100"),
@@ -54,7 +55,10 @@ class TrainConfig:
             (self.save_every >= 1 and self.log_every >= 1, "save_every and log_every must be >= 1"),
             (self.device in ("auto", "cpu") or self.device.startswith("cuda"), "device must be auto, cpu or cuda[:N]"),
             (self.grad_clip > 0, "grad_clip must be positive"),
-            (not self.freeze_audio or self.init_f5, "freeze_audio needs init_f5 (a frozen random audio branch learns nothing)"),
+            (
+                not self.freeze_audio or self.init_f5,
+                "freeze_audio needs init_f5 (a frozen random audio branch learns nothing)",
+            ),
             (self.max_ref_s >= 1 and self.max_target_s >= 1, "max_ref_s and max_target_s must be >= 1"),
         ]
         for ok, message in checks:
@@ -64,7 +68,7 @@ class TrainConfig:
         return self
 
     @classmethod
-    def load(cls, path: str | Path, **overrides) -> "TrainConfig":
+    def load(cls, path: str | Path, **overrides) -> TrainConfig:
         path = Path(path)
         if not path.is_file():
             raise ConfigError(f"training config not found: {path}")

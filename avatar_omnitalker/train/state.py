@@ -16,10 +16,31 @@ from safetensors.torch import save_file
 from avatar_omnitalker.fileio import atomic_path
 
 STATE_FILE = "train_state.safetensors"
+LATEST = "latest"  # a run folder's pointer to its newest complete checkpoint folder
 
 
-def save_state(folder: Path, model: torch.nn.Module, ema: dict[str, torch.Tensor], optimizer: torch.optim.Optimizer,
-               step: int, extra: dict) -> None:
+def latest_checkpoint(run: Path) -> Path | None:
+    """The run's newest complete checkpoint folder (run/checkpoints/step-N), or None."""
+    pointer = Path(run) / LATEST
+    if not pointer.is_file():
+        return None
+    folder = Path(run) / "checkpoints" / pointer.read_text().strip()
+    return folder if (folder / STATE_FILE).is_file() else None
+
+
+def mark_latest(run: Path, folder: Path) -> None:
+    with atomic_path(Path(run) / LATEST) as tmp:
+        Path(tmp).write_text(folder.name)
+
+
+def save_state(
+    folder: Path,
+    model: torch.nn.Module,
+    ema: dict[str, torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    step: int,
+    extra: dict,
+) -> None:
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     tensors.update({f"ema.{k}": v.detach().cpu().contiguous() for k, v in ema.items()})
     opt = optimizer.state_dict()
@@ -31,7 +52,9 @@ def save_state(folder: Path, model: torch.nn.Module, ema: dict[str, torch.Tensor
         save_file(tensors, tmp, metadata=meta)
 
 
-def load_state(folder: Path, model: torch.nn.Module, ema: dict[str, torch.Tensor], optimizer: torch.optim.Optimizer) -> tuple[int, dict]:
+def load_state(
+    folder: Path, model: torch.nn.Module, ema: dict[str, torch.Tensor], optimizer: torch.optim.Optimizer
+) -> tuple[int, dict]:
     path = folder / STATE_FILE
     with safe_open(str(path), framework="pt") as f:
         meta = f.metadata()

@@ -22,15 +22,15 @@ from loguru import logger
 from tqdm import tqdm
 
 from avatar_omnitalker import spec
-from avatar_omnitalker.data.dataset import Corpus, PairDataset, collate, dynamic_batches
+from avatar_omnitalker.data.dataset import PairDataset, collate, dynamic_batches
+from avatar_omnitalker.data.shards import Corpus
 from avatar_omnitalker.model.cfm import FlowMatching
 from avatar_omnitalker.model.checkpoint import save_checkpoint
 from avatar_omnitalker.model.config import load_config
 from avatar_omnitalker.model.f5_compat import audio_branch_parameters, load_f5_into
-from avatar_omnitalker.text.phonemes import PHONEME_VOCAB, PhonemeTokenizer
-from avatar_omnitalker.text.tokenizer import Tokenizer
+from avatar_omnitalker.text.modes import tokenizer_for, vocab_for_mode
 from avatar_omnitalker.train.config import TrainConfig
-from avatar_omnitalker.train.state import STATE_FILE, load_state, save_state
+from avatar_omnitalker.train.state import latest_checkpoint, load_state, mark_latest, save_state
 
 
 class MicroBatchStream:
@@ -45,7 +45,10 @@ class MicroBatchStream:
         if e not in self._epochs:
             pairs = self.dataset.pairs(e)
             lengths = [self._length(p) for p in pairs]
-            self._epochs[e] = (pairs, dynamic_batches(lengths, self.cfg.max_frames, self.cfg.max_samples, self.cfg.seed, e))
+            self._epochs[e] = (
+                pairs,
+                dynamic_batches(lengths, self.cfg.max_frames, self.cfg.max_samples, self.cfg.seed, e),
+            )
             if len(self._epochs) > 3:
                 self._epochs.pop(min(self._epochs))
         return self._epochs[e]
@@ -86,7 +89,9 @@ class Trainer:
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
         if cfg.micro_batches % self.world:
-            raise ValueError(f"micro_batches ({cfg.micro_batches}) must be a multiple of the number of processes ({self.world})")
+            raise ValueError(
+                f"micro_batches ({cfg.micro_batches}) must be a multiple of the number of processes ({self.world})"
+            )
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
         device = cfg.device
@@ -102,10 +107,12 @@ class Trainer:
         self.out = Path(cfg.out)
         self.corpus = Corpus(cfg.corpus)
         stats = self.corpus.motion_stats("train")
-        tokenizer = PhonemeTokenizer() if cfg.text_mode == "aligned" else Tokenizer()
         model_cfg = load_config(cfg.model)
-        vocab_name = PHONEME_VOCAB if cfg.text_mode == "aligned" else model_cfg.vocab
-        model_cfg = dataclasses.replace(model_cfg, vocab=vocab_name, model=dataclasses.replace(model_cfg.model, text_vocab_size=len(tokenizer)))
+        vocab_name = vocab_for_mode(cfg.text_mode, model_cfg.vocab)
+        tokenizer = tokenizer_for(vocab_name)
+        model_cfg = dataclasses.replace(
+            model_cfg, vocab=vocab_name, model=dataclasses.replace(model_cfg.model, text_vocab_size=len(tokenizer))
+        )
         torch.manual_seed(cfg.seed)  # the initial weights are part of the run's reproducibility
         self.model = FlowMatching(model_cfg, stats).to(self.device)
         if cfg.init_f5:
@@ -113,7 +120,7 @@ class Trainer:
             if cfg.freeze_audio:
                 for p in audio_branch_parameters(self.model.backbone):
                     p.requires_grad_(False)
-        self.dataset = PairDataset(self.corpus, "train", stats, cfg.text_mode, tokenizer, cfg.seed, cfg.max_ref_s, cfg.max_target_s)
+        self.dataset = PairDataset(self.corpus, "train", stats, tokenizer, cfg.seed, cfg.max_ref_s, cfg.max_target_s)
         self.stream = MicroBatchStream(self.dataset, cfg)
         params = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98))
@@ -126,21 +133,16 @@ class Trainer:
             self.net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
 
     # ------------------------------------------------------------------ state
-    def _latest(self) -> Path | None:
-        pointer = self.out / "latest"
-        if not pointer.is_file():
-            return None
-        folder = self.out / "checkpoints" / pointer.read_text().strip()
-        return folder if (folder / STATE_FILE).is_file() else None
-
     def _resume(self) -> None:
-        folder = self._latest()
+        folder = latest_checkpoint(self.out)
         if folder is None:
             return
         self.step, extra = load_state(folder, self.model, self.ema, self.optimizer)
         log = self.out / "loss.jsonl"
         if self.rank == 0 and log.is_file():  # steps logged after the checkpoint will be run again
-            kept = [line for line in log.read_text().splitlines() if line.strip() and json.loads(line)["step"] <= self.step]
+            kept = [
+                line for line in log.read_text().splitlines() if line.strip() and json.loads(line)["step"] <= self.step
+            ]
             log.write_text("".join(line + "\n" for line in kept))
         if extra.get("config") and extra["config"].get("seed") != self.cfg.seed:
             logger.warning("resuming a run made with another seed: the curve will not continue exactly")
@@ -152,8 +154,10 @@ class Trainer:
         save_state(folder, self.model, self.ema, self.optimizer, self.step, {"config": dataclasses.asdict(self.cfg)})
         export = FlowMatching(self.model.config, self.model.stats)
         export.load_state_dict({k: v.to(export.state_dict()[k].dtype) for k, v in self.ema.items()})
-        save_checkpoint(export, folder, extra={"step": self.step, "ema_decay": self.cfg.ema_decay, "text_mode": self.cfg.text_mode})
-        (self.out / "latest").write_text(folder.name)
+        save_checkpoint(
+            export, folder, extra={"step": self.step, "ema_decay": self.cfg.ema_decay, "text_mode": self.cfg.text_mode}
+        )
+        mark_latest(self.out, folder)
         self._plot()
         return folder
 
@@ -162,7 +166,11 @@ class Trainer:
         cfg = self.cfg
         local = cfg.micro_batches // self.world
         log: list[dict] = []
-        autocast = torch.autocast("cuda", dtype=torch.bfloat16) if (self.device.type == "cuda" and cfg.bf16) else contextlib.nullcontext()
+        autocast = (
+            torch.autocast("cuda", dtype=torch.bfloat16)
+            if (self.device.type == "cuda" and cfg.bf16)
+            else contextlib.nullcontext()
+        )
         if self.rank == 0:
             self.out.mkdir(parents=True, exist_ok=True)
         bar = tqdm(total=cfg.steps, initial=self.step, desc="train", unit="step", disable=self.rank != 0)
@@ -186,14 +194,22 @@ class Trainer:
             if self.world > 1:
                 dist.all_reduce(totals)
             totals /= cfg.micro_batches
-            grad_norm = torch.nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], cfg.grad_clip)
+            grad_norm = torch.nn.utils.clip_grad_norm_(
+                [p for p in self.model.parameters() if p.requires_grad], cfg.grad_clip
+            )
             self.optimizer.step()
             self.optimizer.zero_grad(set_to_none=True)
             self._update_ema()
             self.step += 1
-            record = {"step": self.step, "loss": round(totals[0].item(), 6), "audio": round(totals[1].item(), 6),
-                      "motion": round(totals[2].item(), 6), "lr": self.optimizer.param_groups[0]["lr"],
-                      "grad_norm": round(float(grad_norm), 4), "seconds": round(time.time() - started, 2)}
+            record = {
+                "step": self.step,
+                "loss": round(totals[0].item(), 6),
+                "audio": round(totals[1].item(), 6),
+                "motion": round(totals[2].item(), 6),
+                "lr": self.optimizer.param_groups[0]["lr"],
+                "grad_norm": round(float(grad_norm), 4),
+                "seconds": round(time.time() - started, 2),
+            }
             log.append(record)
             if self.rank == 0:
                 bar.update(1)

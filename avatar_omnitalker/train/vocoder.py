@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from avatar_omnitalker import spec
 from avatar_omnitalker.audio.mel import MelExtractor
-from avatar_omnitalker.data.dataset import Corpus
+from avatar_omnitalker.data.shards import Corpus
 from avatar_omnitalker.fileio import atomic_path
 
 RESOLUTIONS = ((512, 128), (1024, 256), (2048, 512))
@@ -45,14 +45,29 @@ class VocoderConfig:
 
     def hparams(self) -> dict:
         return {
-            "feature_extractor": {"class_path": "vocos.feature_extractors.MelSpectrogramFeatures",
-                                  "init_args": {"sample_rate": spec.SAMPLE_RATE, "n_fft": spec.N_FFT, "hop_length": spec.HOP_LENGTH,
-                                                "n_mels": spec.N_MELS, "padding": "center"}},
-            "backbone": {"class_path": "vocos.models.VocosBackbone",
-                         "init_args": {"input_channels": spec.N_MELS, "dim": self.dim, "intermediate_dim": self.intermediate_dim,
-                                       "num_layers": self.num_layers}},
-            "head": {"class_path": "vocos.heads.ISTFTHead",
-                     "init_args": {"dim": self.dim, "n_fft": spec.N_FFT, "hop_length": spec.HOP_LENGTH, "padding": "same"}},
+            "feature_extractor": {
+                "class_path": "vocos.feature_extractors.MelSpectrogramFeatures",
+                "init_args": {
+                    "sample_rate": spec.SAMPLE_RATE,
+                    "n_fft": spec.N_FFT,
+                    "hop_length": spec.HOP_LENGTH,
+                    "n_mels": spec.N_MELS,
+                    "padding": "center",
+                },
+            },
+            "backbone": {
+                "class_path": "vocos.models.VocosBackbone",
+                "init_args": {
+                    "input_channels": spec.N_MELS,
+                    "dim": self.dim,
+                    "intermediate_dim": self.intermediate_dim,
+                    "num_layers": self.num_layers,
+                },
+            },
+            "head": {
+                "class_path": "vocos.heads.ISTFTHead",
+                "init_args": {"dim": self.dim, "n_fft": spec.N_FFT, "hop_length": spec.HOP_LENGTH, "padding": "same"},
+            },
         }
 
 
@@ -66,7 +81,9 @@ def stft_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return loss / len(RESOLUTIONS)
 
 
-def train_vocoder(corpus_dir: str, out: str, cfg: VocoderConfig = VocoderConfig(), max_minutes: float | None = None) -> Path:
+def train_vocoder(
+    corpus_dir: str, out: str, cfg: VocoderConfig = VocoderConfig(), max_minutes: float | None = None
+) -> Path:
     from vocos import Vocos
 
     out_dir = Path(out)
@@ -90,7 +107,7 @@ def train_vocoder(corpus_dir: str, out: str, cfg: VocoderConfig = VocoderConfig(
         for _ in range(cfg.batch):
             a = audio[int(rng.integers(len(audio)))]
             o = int(rng.integers(0, max(1, a.size - seg)))
-            clips.append(a[o:o + seg].astype(np.float32) / 32767.0)
+            clips.append(a[o : o + seg])
         wav = torch.from_numpy(np.stack(clips))
         features = mel(wav)  # (B, 100, T+1)
         pred = model.head(model.backbone(features[..., : seg // spec.HOP_LENGTH]))  # decode() is inference-only
@@ -100,7 +117,9 @@ def train_vocoder(corpus_dir: str, out: str, cfg: VocoderConfig = VocoderConfig(
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        log.append({"step": step, "loss": loss.item(), "mel_l1": loss_mel.item(), "seconds": round(time.time() - start, 1)})
+        log.append(
+            {"step": step, "loss": loss.item(), "mel_l1": loss_mel.item(), "seconds": round(time.time() - start, 1)}
+        )
         if step % cfg.save_every == 0 or step == cfg.steps:
             _save(model, out_dir, log, cfg)
         if max_minutes is not None and time.time() - start > 60 * max_minutes:
@@ -111,8 +130,12 @@ def train_vocoder(corpus_dir: str, out: str, cfg: VocoderConfig = VocoderConfig(
 
 
 def _save(model, out_dir: Path, log: list[dict], cfg: VocoderConfig) -> None:
-    state = {k: v.detach().contiguous() for k, v in model.state_dict().items() if not k.startswith("feature_extractor.")}
+    state = {
+        k: v.detach().contiguous() for k, v in model.state_dict().items() if not k.startswith("feature_extractor.")
+    }
     with atomic_path(out_dir / "model.safetensors") as tmp:
-        save_file(state, tmp, metadata={"format": "vocos", "steps": str(log[-1]["step"]), "config": json.dumps(asdict(cfg))})
+        save_file(
+            state, tmp, metadata={"format": "vocos", "steps": str(log[-1]["step"]), "config": json.dumps(asdict(cfg))}
+        )
     with atomic_path(out_dir / "loss.jsonl") as tmp:
         Path(tmp).write_text("".join(json.dumps(r) + "\n" for r in log))

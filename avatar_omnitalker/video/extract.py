@@ -8,13 +8,14 @@ from pathlib import Path
 import numpy as np
 
 from avatar_omnitalker import spec
+from avatar_omnitalker.errors import OmniTalkerError
 from avatar_omnitalker.video.landmarks import Landmarks, video_landmarks
 from avatar_omnitalker.video.solver import FACE_L, FACE_R, SolvedMotion, from_face_landmarker, solve
 
 MIN_TRACKED = 0.8  # share of frames that must hold exactly one tracked face
 
 
-class ExtractionError(ValueError):
+class ExtractionError(OmniTalkerError, ValueError):
     """Why a video cannot give motion: no face, several faces, tracking lost."""
 
 
@@ -27,7 +28,11 @@ class Extraction:
     def appearance_index(self) -> int:
         """The most frontal, most neutral well-tracked frame."""
         m = self.motion
-        score = np.abs(m[:, spec.HEAD_ROTATION]).sum(1) + m[:, spec.MOTION_INDEX["jawOpen"]] + 0.5 * m[:, spec.BLENDSHAPES].mean(1)
+        score = (
+            np.abs(m[:, spec.HEAD_ROTATION]).sum(1)
+            + m[:, spec.MOTION_INDEX["jawOpen"]]
+            + 0.5 * m[:, spec.BLENDSHAPES].mean(1)
+        )
         score = np.where(self.confidence > 0.9, score, np.inf)
         return int(np.argmin(score))
 
@@ -47,7 +52,9 @@ def check_tracking(faces: np.ndarray, name: str) -> None:
         raise ExtractionError(f"{name}: several faces in {several:.0%} of the frames (one speaker per video is needed)")
     tracked = (faces == 1).mean()
     if tracked < MIN_TRACKED:
-        raise ExtractionError(f"{name}: face tracking lost in {1 - tracked:.0%} of the frames (at most {1 - MIN_TRACKED:.0%} allowed)")
+        raise ExtractionError(
+            f"{name}: face tracking lost in {1 - tracked:.0%} of the frames (at most {1 - MIN_TRACKED:.0%} allowed)"
+        )
 
 
 def extract_motion(video: str | Path, task_file: str | Path | None = None) -> Extraction:

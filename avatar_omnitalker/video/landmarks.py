@@ -20,12 +20,13 @@ import numpy as np
 from loguru import logger
 
 from avatar_omnitalker import spec
+from avatar_omnitalker.errors import OmniTalkerError
 
 MEDIAPIPE_REQUIREMENTS = ["mediapipe==0.10.21", "numpy<2", "protobuf<5", "av>=12"]
 ENV_VAR = "AVATAR_OMNITALKER_MEDIAPIPE_PYTHON"
 
 
-class LandmarkError(RuntimeError):
+class LandmarkError(OmniTalkerError, RuntimeError):
     pass
 
 
@@ -71,16 +72,23 @@ def video_landmarks(video: str | Path, task_file: str | Path | None = None, fps:
     worker = Path(__file__).with_name("mp_worker.py")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "landmarks.npz"
-        cmd = [str(mediapipe_python()), str(worker), str(video), str(out), str(fps)] + ([str(task_file)] if task_file else [])
+        cmd = [str(mediapipe_python()), str(worker), str(video), str(out), str(fps)] + (
+            [str(task_file)] if task_file else []
+        )
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
         env["GLOG_minloglevel"] = "2"
         done = subprocess.run(cmd, capture_output=True, text=True, env=env)
         if done.returncode != 0 or not out.is_file():
-            raise LandmarkError(f"{video}: face tracking failed: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
+            reason = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"
+            raise LandmarkError(f"{video}: face tracking failed: {reason}")
         with np.load(out) as data:
-            return Landmarks(data["landmarks"], data["faces"], tuple(int(x) for x in data["size"]),
-                             data["blendshapes"] if "blendshapes" in data.files else None,
-                             data["matrices"] if "matrices" in data.files else None)
+            return Landmarks(
+                data["landmarks"],
+                data["faces"],
+                tuple(int(x) for x in data["size"]),
+                data["blendshapes"] if "blendshapes" in data.files else None,
+                data["matrices"] if "matrices" in data.files else None,
+            )
 
 
 if __name__ == "__main__":  # `python -m avatar_omnitalker.video.landmarks` prepares the environment

@@ -7,10 +7,27 @@ from pathlib import Path
 import numpy as np
 
 from avatar_omnitalker import spec
+from avatar_omnitalker.errors import OmniTalkerError
 
 
-class MediaError(ValueError):
+class MediaError(OmniTalkerError, ValueError):
     pass
+
+
+def require_video(path: str | Path) -> None:
+    """A readable file with a video stream; checked before face tracking, whose own failure on
+    an audio-only file says nothing a user can act on."""
+    import av
+
+    path = Path(path)
+    if not path.is_file():
+        raise MediaError(f"{path}: no such file")
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise MediaError(f"{path}: no video track (audio only?): a reference needs the person's face on screen")
+    except av.error.FFmpegError as err:
+        raise MediaError(f"{path}: cannot be decoded ({err})") from None
 
 
 def read_audio(path: str | Path) -> np.ndarray:

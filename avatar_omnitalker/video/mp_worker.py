@@ -48,12 +48,21 @@ def main():
         from mediapipe.tasks.python import vision
 
         options = vision.FaceLandmarkerOptions(
-            base_options=mpt.BaseOptions(model_asset_path=task), running_mode=vision.RunningMode.VIDEO, num_faces=2,
-            output_face_blendshapes=True, output_facial_transformation_matrixes=True)
+            base_options=mpt.BaseOptions(model_asset_path=task),
+            running_mode=vision.RunningMode.VIDEO,
+            num_faces=2,
+            output_face_blendshapes=True,
+            output_facial_transformation_matrixes=True,
+        )
         detector = vision.FaceLandmarker.create_from_options(options)
     else:
-        detector = mp.solutions.face_mesh.FaceMesh(static_image_mode=False, refine_landmarks=True, max_num_faces=2,
-                                                   min_detection_confidence=0.5, min_tracking_confidence=0.5)
+        detector = mp.solutions.face_mesh.FaceMesh(
+            static_image_mode=False,
+            refine_landmarks=True,
+            max_num_faces=2,
+            min_detection_confidence=0.5,
+            min_tracking_confidence=0.5,
+        )
     for i, img in enumerate(frames_at(video, fps)):
         h, w = img.shape[:2]
         size = (h, w)
@@ -73,8 +82,13 @@ def main():
         else:
             lms.append(np.array([[p.x * w, p.y * h, p.z * w] for p in pts], np.float32)[:478])
     extra = {"blendshapes": np.asarray(shapes, np.float32), "matrices": np.asarray(mats, np.float32)} if task else {}
-    np.savez(out, landmarks=np.stack(lms) if lms else np.zeros((0, 478, 3), np.float32), faces=np.asarray(faces, np.int8),
-             size=np.asarray(size), **extra)
+    np.savez(
+        out,
+        landmarks=np.stack(lms) if lms else np.zeros((0, 478, 3), np.float32),
+        faces=np.asarray(faces, np.int8),
+        size=np.asarray(size),
+        **extra,
+    )
 
 
 if __name__ == "__main__":

@@ -25,9 +25,8 @@ from tqdm import tqdm
 from avatar_omnitalker import spec
 from avatar_omnitalker.audio.loudness import active_frames, normalize_loudness
 from avatar_omnitalker.audio.mel import MelExtractor
-from avatar_omnitalker.data.corpus import FORMAT
-from avatar_omnitalker.fileio import atomic_path
-from avatar_omnitalker.infer.conditioning import fit_phonemes
+from avatar_omnitalker.data.shards import shard_done, write_header, write_shard
+from avatar_omnitalker.text.timing import fit_phonemes
 from avatar_omnitalker.text.tokenizer import is_chinese
 from avatar_omnitalker.video.extract import extract_motion
 from avatar_omnitalker.video.media import read_audio
@@ -116,40 +115,57 @@ def process_video(video: Path, row: dict, source_id: str, task_file: str | None)
     for (a, b), text in zip(spans, texts):
         if not text:
             continue
-        fitted, _ = fit_phonemes(text, audio[spec.samples_for_frames(a):spec.samples_for_frames(b)], offset_s=a / spec.FPS)
+        fitted, _ = fit_phonemes(
+            text, audio[spec.samples_for_frames(a) : spec.samples_for_frames(b)], offset_s=a / spec.FPS
+        )
         timed = [[s, round(x, 4), round(y, 4), False] for s, x, y in fitted]
-        segments.append({"text": text, "start": a, "end": b, "phonemes": timed, "alignment": "proportional" if len(spans) > 1 else "whole"})
+        segments.append(
+            {
+                "text": text,
+                "start": a,
+                "end": b,
+                "phonemes": timed,
+                "alignment": "proportional" if len(spans) > 1 else "whole",
+            }
+        )
     lang = "zh" if any(is_chinese(c) for c in str(row["text"])) else "en"
-    meta = {"source_id": source_id, "speaker_id": str(row.get("speaker") or video.stem), "split": str(row.get("split") or "train"),
-            "lang": lang, "emotion": "unknown", "style": {}, "voice": {}, "frames": frames, "segments": segments,
-            "video": video.name, "tracking_confidence": round(float(np.mean(ex.confidence)), 3)}
+    meta = {
+        "source_id": source_id,
+        "speaker_id": str(row.get("speaker") or video.stem),
+        "split": str(row.get("split") or "train"),
+        "lang": lang,
+        "emotion": "unknown",
+        "style": {},
+        "voice": {},
+        "frames": frames,
+        "segments": segments,
+        "video": video.name,
+        "tracking_confidence": round(float(np.mean(ex.confidence)), 3),
+    }
     mel = MelExtractor().for_clip(torch.from_numpy(audio)).numpy()
-    arrays = {"audio": np.clip(np.round(audio * 32767), -32768, 32767).astype(np.int16), "mel": mel.astype(np.float16),
-              "motion": ex.motion[:frames].astype(np.float32)}
+    arrays = {"audio": audio, "mel": mel, "motion": ex.motion[:frames]}
     return meta, arrays
 
 
 def _shard(out: Path, k: int, items: list[tuple[str, Path, dict]], task_file: str | None) -> tuple[int, list[dict]]:
-    metas, arrays, rejected = [], {}, []
+    sources, rejected = [], []
     for source_id, video, row in items:
         try:
-            meta, arr = process_video(video, row, source_id, task_file)
+            sources.append(process_video(video, row, source_id, task_file))
         except Exception as err:  # every rejection is reported with its file and reason
             rejected.append({"file": video.name, "reason": str(err)})
-            continue
-        arrays.update({f"{len(metas)}.{n}": v for n, v in arr.items()})
-        metas.append(meta)
-    stem = out / "shards" / f"shard-{k:05d}"
-    if metas:
-        with atomic_path(stem.with_suffix(".npz")) as tmp:
-            np.savez(tmp, **arrays)
-    with atomic_path(stem.with_suffix(".json")) as tmp:
-        Path(tmp).write_text(json.dumps(metas, ensure_ascii=False))
+    write_shard(out, k, sources)
     return len(items), rejected
 
 
-def preprocess(videos: str | Path, transcripts: str | Path, out: str | Path, task_file: str | None = None,
-               workers: int = 1, per_shard: int = 8) -> Path:
+def preprocess(
+    videos: str | Path,
+    transcripts: str | Path,
+    out: str | Path,
+    task_file: str | None = None,
+    workers: int = 1,
+    per_shard: int = 8,
+) -> Path:
     videos, out = Path(videos), Path(out)
     if not videos.is_dir():
         raise FileNotFoundError(f"video folder not found: {videos}")
@@ -161,16 +177,29 @@ def preprocess(videos: str | Path, transcripts: str | Path, out: str | Path, tas
     items = [(f"vid{i:05d}", p, rows[p.name]) for i, p in enumerate(files) if p.name in rows]
     if not items:
         raise ValueError(f"{videos}: no video has a transcript in {transcripts}")
-    (out / "shards").mkdir(parents=True, exist_ok=True)
-    header = {"format": FORMAT, "kind": "preprocessed", "videos": str(videos), "sources": len(items), "sample_rate": spec.SAMPLE_RATE, "fps": spec.FPS}
-    with atomic_path(out / "corpus.json") as tmp:
-        Path(tmp).write_text(json.dumps(header, indent=1))
-    shards = [items[i:i + per_shard] for i in range(0, len(items), per_shard)]
-    todo = [k for k in range(len(shards)) if not (out / "shards" / f"shard-{k:05d}.json").is_file()]
+    write_header(
+        out,
+        {
+            "kind": "preprocessed",
+            "videos": str(videos),
+            "sources": len(items),
+            "sample_rate": spec.SAMPLE_RATE,
+            "fps": spec.FPS,
+        },
+    )
+    shards = [items[i : i + per_shard] for i in range(0, len(items), per_shard)]
+    todo = [k for k in range(len(shards)) if not shard_done(out, k)]
     rejected_path = out / "rejected.jsonl"
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max(1, workers), mp_context=context) as pool, \
-            tqdm(total=len(items), initial=sum(len(shards[k]) for k in range(len(shards)) if k not in todo), desc="preprocess", unit="video") as bar:
+    with (
+        ProcessPoolExecutor(max(1, workers), mp_context=context) as pool,
+        tqdm(
+            total=len(items),
+            initial=sum(len(shards[k]) for k in range(len(shards)) if k not in todo),
+            desc="preprocess",
+            unit="video",
+        ) as bar,
+    ):
         jobs = [pool.submit(_shard, out, k, shards[k], task_file) for k in todo]
         for job in as_completed(jobs):
             count, rejected = job.result()

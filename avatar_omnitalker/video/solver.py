@@ -16,7 +16,7 @@ import numpy as np
 
 from avatar_omnitalker import spec
 
-I = spec.MOTION_INDEX  # noqa: E741
+IDX = spec.MOTION_INDEX
 
 # MediaPipe face mesh indices (subject's right = image left for a frontal face)
 R_EYE_OUT, R_EYE_IN, L_EYE_OUT, L_EYE_IN = 33, 133, 263, 362
@@ -91,7 +91,9 @@ def solve(points: np.ndarray, faces: np.ndarray) -> SolvedMotion:
 
     m[:, spec.HEAD_ROTATION] = head_rotation(p)
     centre = p[:, [FACE_R, FACE_L, FOREHEAD, CHIN], :2].mean(1)
-    m[:, spec.HEAD_TRANSLATION.start:spec.HEAD_TRANSLATION.start + 2] = (centre - centre[valid].mean(0)) / np.median(face_w)
+    m[:, spec.HEAD_TRANSLATION.start : spec.HEAD_TRANSLATION.start + 2] = (centre - centre[valid].mean(0)) / np.median(
+        face_w
+    )
     m[:, spec.HEAD_TRANSLATION.start + 2] = -(face_w / np.median(face_w[valid]) - 1.0)  # closer = bigger face
 
     def feature(values: np.ndarray) -> tuple[np.ndarray, float]:
@@ -99,37 +101,41 @@ def solve(points: np.ndarray, faces: np.ndarray) -> SolvedMotion:
 
     # mouth
     gap, _ = feature(_dist(p, LIP_UP_IN, LIP_DN_IN) / face_h)
-    m[:, I["jawOpen"]] = np.clip(gap / 0.22, 0, 1)
+    m[:, IDX["jawOpen"]] = np.clip(gap / 0.22, 0, 1)
     width, w0 = feature(_dist(p, MOUTH_R, MOUTH_L) / face_w)
     narrow = _ramp(-width, -w0, -0.75 * w0)
     wide = _ramp(width, w0, 1.25 * w0)
     lip_mid = 0.5 * (p[:, LIP_UP_OUT, 1] + p[:, LIP_DN_OUT, 1])
     for side, corner in (("Right", MOUTH_R), ("Left", MOUTH_L)):
         lift, l0 = feature((lip_mid - p[:, corner, 1]) / face_h)
-        m[:, I[f"mouthSmile{side}"]] = np.clip(_ramp(lift, l0, l0 + 0.04) * 0.7 + wide * 0.3, 0, 1)
-        m[:, I[f"mouthFrown{side}"]] = _ramp(-lift, -l0, -l0 + 0.03)
-        m[:, I[f"mouthStretch{side}"]] = wide * (1 - m[:, I[f"mouthSmile{side}"]])
-    m[:, I["mouthPucker"]] = narrow
-    m[:, I["mouthFunnel"]] = narrow * np.clip(gap / 0.08, 0, 1)
+        m[:, IDX[f"mouthSmile{side}"]] = np.clip(_ramp(lift, l0, l0 + 0.04) * 0.7 + wide * 0.3, 0, 1)
+        m[:, IDX[f"mouthFrown{side}"]] = _ramp(-lift, -l0, -l0 + 0.03)
+        m[:, IDX[f"mouthStretch{side}"]] = wide * (1 - m[:, IDX[f"mouthSmile{side}"]])
+    m[:, IDX["mouthPucker"]] = narrow
+    m[:, IDX["mouthFunnel"]] = narrow * np.clip(gap / 0.08, 0, 1)
     thickness, t0 = feature((_dist(p, LIP_UP_OUT, LIP_UP_IN) + _dist(p, LIP_DN_IN, LIP_DN_OUT)) / face_h)
     closed = np.clip(1 - gap / 0.02, 0, 1)
-    m[:, I["mouthPressLeft"]] = m[:, I["mouthPressRight"]] = closed * _ramp(-thickness, -t0, -0.7 * t0)
-    m[:, I["mouthClose"]] = closed * 0.3
+    m[:, IDX["mouthPressLeft"]] = m[:, IDX["mouthPressRight"]] = closed * _ramp(-thickness, -t0, -0.7 * t0)
+    m[:, IDX["mouthClose"]] = closed * 0.3
     drop, d0 = feature((p[:, LIP_DN_OUT, 1] - p[:, NOSE_TIP, 1]) / face_h)
-    m[:, I["mouthLowerDownLeft"]] = m[:, I["mouthLowerDownRight"]] = _ramp(drop - (gap - np.median(gap[valid])), d0, d0 + 0.05)
+    m[:, IDX["mouthLowerDownLeft"]] = m[:, IDX["mouthLowerDownRight"]] = _ramp(
+        drop - (gap - np.median(gap[valid])), d0, d0 + 0.05
+    )
     jaw_x = (p[:, CHIN, 0] - p[:, NOSE_TIP, 0]) / face_w
     jaw_x -= np.median(jaw_x[valid])
-    m[:, I["jawLeft"]] = np.clip(jaw_x / 0.08, 0, 1)
-    m[:, I["jawRight"]] = np.clip(-jaw_x / 0.08, 0, 1)
+    m[:, IDX["jawLeft"]] = np.clip(jaw_x / 0.08, 0, 1)
+    m[:, IDX["jawRight"]] = np.clip(-jaw_x / 0.08, 0, 1)
 
     # eyes and gaze
-    for side, (up, dn, out, inn, iris) in (("Right", (R_LID_UP, R_LID_DN, R_EYE_OUT, R_EYE_IN, R_IRIS)),
-                                             ("Left", (L_LID_UP, L_LID_DN, L_EYE_OUT, L_EYE_IN, L_IRIS))):
+    for side, (up, dn, out, inn, iris) in (
+        ("Right", (R_LID_UP, R_LID_DN, R_EYE_OUT, R_EYE_IN, R_IRIS)),
+        ("Left", (L_LID_UP, L_LID_DN, L_EYE_OUT, L_EYE_IN, L_IRIS)),
+    ):
         ear, e0 = feature(_dist(p, up, dn) / _dist(p, out, inn))
         open_ref = float(np.percentile(ear[valid], 90))
-        m[:, I[f"eyeBlink{side}"]] = _ramp(-ear, -open_ref * 0.85, -open_ref * 0.25)
-        m[:, I[f"eyeWide{side}"]] = _ramp(ear, open_ref * 1.05, open_ref * 1.45)
-        m[:, I[f"eyeSquint{side}"]] = _ramp(-ear, -e0, -0.75 * e0) * (1 - m[:, I[f"eyeBlink{side}"]])
+        m[:, IDX[f"eyeBlink{side}"]] = _ramp(-ear, -open_ref * 0.85, -open_ref * 0.25)
+        m[:, IDX[f"eyeWide{side}"]] = _ramp(ear, open_ref * 1.05, open_ref * 1.45)
+        m[:, IDX[f"eyeSquint{side}"]] = _ramp(-ear, -e0, -0.75 * e0) * (1 - m[:, IDX[f"eyeBlink{side}"]])
         mid = 0.5 * (p[:, out] + p[:, inn])
         span = p[:, inn] - p[:, out] if side == "Right" else p[:, out] - p[:, inn]  # image left -> right
         gx = ((p[:, iris] - mid)[:, :2] * span[:, :2]).sum(1) / (np.linalg.norm(span[:, :2], axis=1) ** 2 + 1e-9)
@@ -139,24 +145,27 @@ def solve(points: np.ndarray, faces: np.ndarray) -> SolvedMotion:
         g = spec.GAZE.start + (0 if side == "Left" else 2)
         m[:, g], m[:, g + 1] = yaw, pitch
     yaw_l, yaw_r, pitch_l = m[:, spec.GAZE.start], m[:, spec.GAZE.start + 2], m[:, spec.GAZE.start + 1]
-    m[:, I["eyeLookOutLeft"]] = m[:, I["eyeLookInRight"]] = np.clip(0.5 * (yaw_l + yaw_r) / 0.35, 0, 1)
-    m[:, I["eyeLookInLeft"]] = m[:, I["eyeLookOutRight"]] = np.clip(-0.5 * (yaw_l + yaw_r) / 0.35, 0, 1)
-    m[:, I["eyeLookUpLeft"]] = m[:, I["eyeLookUpRight"]] = np.clip(pitch_l / 0.35, 0, 1)
-    m[:, I["eyeLookDownLeft"]] = m[:, I["eyeLookDownRight"]] = np.clip(-pitch_l / 0.35, 0, 1)
+    m[:, IDX["eyeLookOutLeft"]] = m[:, IDX["eyeLookInRight"]] = np.clip(0.5 * (yaw_l + yaw_r) / 0.35, 0, 1)
+    m[:, IDX["eyeLookInLeft"]] = m[:, IDX["eyeLookOutRight"]] = np.clip(-0.5 * (yaw_l + yaw_r) / 0.35, 0, 1)
+    m[:, IDX["eyeLookUpLeft"]] = m[:, IDX["eyeLookUpRight"]] = np.clip(pitch_l / 0.35, 0, 1)
+    m[:, IDX["eyeLookDownLeft"]] = m[:, IDX["eyeLookDownRight"]] = np.clip(-pitch_l / 0.35, 0, 1)
 
     # brows, cheeks, nose
-    for side, (inner, outer, eye) in (("Right", (R_BROW_IN, R_BROW_OUT, R_LID_UP)), ("Left", (L_BROW_IN, L_BROW_OUT, L_LID_UP))):
+    for side, (inner, outer, eye) in (
+        ("Right", (R_BROW_IN, R_BROW_OUT, R_LID_UP)),
+        ("Left", (L_BROW_IN, L_BROW_OUT, L_LID_UP)),
+    ):
         hi, h0 = feature((p[:, eye, 1] - p[:, inner, 1]) / face_h)
         ho, o0 = feature((p[:, eye, 1] - p[:, outer, 1]) / face_h)
-        m[:, I[f"browOuterUp{side}"]] = _ramp(ho, o0, o0 + 0.03)
-        m[:, I[f"browDown{side}"]] = _ramp(-hi, -h0, -h0 + 0.025)
-        m[:, I["browInnerUp"]] += 0.5 * _ramp(hi, h0, h0 + 0.03)
+        m[:, IDX[f"browOuterUp{side}"]] = _ramp(ho, o0, o0 + 0.03)
+        m[:, IDX[f"browDown{side}"]] = _ramp(-hi, -h0, -h0 + 0.025)
+        m[:, IDX["browInnerUp"]] += 0.5 * _ramp(hi, h0, h0 + 0.03)
     cheeks, c0 = feature(_dist(p, R_CHEEK, L_CHEEK) / face_w)
-    m[:, I["cheekPuff"]] = _ramp(cheeks, c0 * 1.03, c0 * 1.15)
-    m[:, I["cheekSquintLeft"]] = m[:, I["mouthSmileLeft"]] * 0.6
-    m[:, I["cheekSquintRight"]] = m[:, I["mouthSmileRight"]] * 0.6
+    m[:, IDX["cheekPuff"]] = _ramp(cheeks, c0 * 1.03, c0 * 1.15)
+    m[:, IDX["cheekSquintLeft"]] = m[:, IDX["mouthSmileLeft"]] * 0.6
+    m[:, IDX["cheekSquintRight"]] = m[:, IDX["mouthSmileRight"]] * 0.6
     sneer, s0 = feature((p[:, LIP_UP_OUT, 1] - p[:, NOSE_TIP, 1]) / face_h)
-    m[:, I["noseSneerLeft"]] = m[:, I["noseSneerRight"]] = _ramp(-sneer, -s0, -0.8 * s0)
+    m[:, IDX["noseSneerLeft"]] = m[:, IDX["noseSneerRight"]] = _ramp(-sneer, -s0, -0.8 * s0)
 
     m = _smooth(m)
     m[:, spec.BLENDSHAPES] = np.clip(m[:, spec.BLENDSHAPES], 0, 1)
@@ -167,7 +176,9 @@ def solve(points: np.ndarray, faces: np.ndarray) -> SolvedMotion:
     return SolvedMotion(m.astype(np.float32), confidence.astype(np.float32))
 
 
-def from_face_landmarker(points: np.ndarray, faces: np.ndarray, blendshapes: np.ndarray, matrices: np.ndarray) -> SolvedMotion:
+def from_face_landmarker(
+    points: np.ndarray, faces: np.ndarray, blendshapes: np.ndarray, matrices: np.ndarray
+) -> SolvedMotion:
     """FaceLandmarker output: its 52 scores ('_neutral', then the 51 ARKit shapes in
     spec.BLENDSHAPE_NAMES order) and its transform matrices for the head pose; gaze and
     translation still from the mesh geometry."""
@@ -178,6 +189,12 @@ def from_face_landmarker(points: np.ndarray, faces: np.ndarray, blendshapes: np.
     rot /= np.linalg.norm(rot, axis=1, keepdims=True)
     flip = np.diag([1.0, -1.0, 1.0])  # MediaPipe's canonical frame is y-up
     rot = flip @ rot @ flip
-    m[:, spec.HEAD_ROTATION] = np.stack([np.arctan2(rot[:, 2, 1], rot[:, 2, 2]), -np.arcsin(np.clip(rot[:, 2, 0], -1, 1)),
-                                         np.arctan2(rot[:, 1, 0], rot[:, 0, 0])], axis=1)
+    m[:, spec.HEAD_ROTATION] = np.stack(
+        [
+            np.arctan2(rot[:, 2, 1], rot[:, 2, 2]),
+            -np.arcsin(np.clip(rot[:, 2, 0], -1, 1)),
+            np.arctan2(rot[:, 1, 0], rot[:, 0, 0]),
+        ],
+        axis=1,
+    )
     return SolvedMotion(m.astype(np.float32), solved.confidence)

@@ -12,25 +12,32 @@ and a v0.6-only name is used only when the host has it.
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+import dataclasses
+import typing
+from typing import Literal
 
 import numpy as np
-from loguru import logger
-from pydantic import Field, field_validator
-
 from chat_engine.common.handler_base import HandlerBase, HandlerBaseInfo, HandlerDataInfo, HandlerDetail
 from chat_engine.contexts.handler_context import HandlerContext
 from chat_engine.contexts.session_context import SessionContext
 from chat_engine.data_models.chat_data.chat_data_model import ChatData
 from chat_engine.data_models.chat_data_type import ChatDataType
 from chat_engine.data_models.chat_engine_config_data import ChatEngineConfigModel, HandlerBaseConfigModel
-from chat_engine.data_models.runtime_data.data_bundle import DataBundle, DataBundleDefinition, DataBundleEntry, VariableSize
+from chat_engine.data_models.runtime_data.data_bundle import (
+    DataBundle,
+    DataBundleDefinition,
+    DataBundleEntry,
+    VariableSize,
+)
+from loguru import logger
+from pydantic import Field, create_model, field_validator, model_validator
 
 from avatar_omnitalker import spec
+from avatar_omnitalker.infer.config import PipelineConfig
 from avatar_omnitalker.infer.pipeline import Pipeline
-from avatar_omnitalker.infer.settings import DEFAULT_NFE, GenerationSettings
 from avatar_omnitalker.realtime.scheduler import BatchScheduler
 from avatar_omnitalker.realtime.session import VALID_FPS, AvatarSession, SessionSettings
+from avatar_omnitalker.render.base import Renderer
 
 try:  # v0.6 line: interruption arrives as a STREAM_CANCEL signal on the client's playback stream
     from chat_engine.data_models.chat_signal import SignalFilterRule
@@ -44,26 +51,17 @@ except (ImportError, AttributeError):  # 0.5.1: no streams, and no signal ever r
     _STREAM_CANCEL = _CLIENT_PLAYBACK = None
 
 
-def resolve_device(device: str) -> str:
-    """'auto' -> the first CUDA device when torch sees one, else the CPU."""
-    if device != "auto":
-        return device
-    import torch
+def _pipeline_fields() -> dict:
+    """The PipelineConfig options as pydantic fields: one declaration of names, defaults and help."""
+    types = typing.get_type_hints(PipelineConfig)
+    return {
+        f.name: (types[f.name], Field(default=f.default, description=f.metadata["help"]))
+        for f in dataclasses.fields(PipelineConfig)
+    }
 
-    return "cuda:0" if torch.cuda.is_available() else "cpu"
 
-
-class OmniTalkerConfig(HandlerBaseConfigModel):
-    checkpoint: Optional[str] = Field(default=None, description="model folder; default: the built-in model")
-    reference: Optional[str] = Field(default=None, description="reference .npz; default: the built-in avatar")
-    vocoder: Optional[str] = Field(default=None, description="Vocos folder; default: the built-in vocoder")
-    device: str = Field(default="auto", description="'auto' (CUDA when present, else CPU), 'cpu' or 'cuda[:N]'")
-    fps: int = Field(default=25)
-    nfe: int = Field(default=DEFAULT_NFE, ge=1, le=64)
-    cfg: float = Field(default=2.0, ge=0.0, le=10.0)
-    seed: int = Field(default=0)
-    renderer: str = Field(default="parametric", description="'parametric' or a path to an .onnx renderer")
-    frame_size: int = Field(default=512, ge=64, le=2048)
+class OmniTalkerConfig(create_model("_PipelineOptions", __base__=HandlerBaseConfigModel, **_pipeline_fields())):
+    fps: int = Field(default=25, description=f"frames per second, one of {VALID_FPS}")
     output_mode: Literal["video", "motion"] = Field(default="video")
     first_chunk_chars: int = Field(default=10, ge=1, le=200)
     idle_motion: bool = Field(default=True, description="reference-style idle motion between turns, else a still face")
@@ -76,26 +74,26 @@ class OmniTalkerConfig(HandlerBaseConfigModel):
             raise ValueError(f"fps must be one of {VALID_FPS}: at most 30 and dividing 24000 exactly")
         return value
 
-    @field_validator("device")
-    @classmethod
-    def _device(cls, value: str) -> str:
-        if not (value in ("auto", "cpu") or value == "cuda" or value.startswith("cuda:")):
-            raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:N]', got {value!r}")
-        return value
+    @model_validator(mode="after")
+    def _pipeline_options(self) -> OmniTalkerConfig:
+        self.pipeline_config()  # the ranges and messages of PipelineConfig, exactly as the CLI has them
+        return self
+
+    def pipeline_config(self) -> PipelineConfig:
+        return PipelineConfig(**{f.name: getattr(self, f.name) for f in dataclasses.fields(PipelineConfig)})
 
 
 class OmniTalkerContext(HandlerContext):
     def __init__(self, session_id: str) -> None:
         super().__init__(session_id)
-        self.session: Optional[AvatarSession] = None
-        self.session_context: Optional[SessionContext] = None
+        self.session: AvatarSession | None = None
+        self.session_context: SessionContext | None = None
         self.definitions: dict = {}
         self.playback = None  # v0.6: the CLIENT_PLAYBACK lifecycle streamer, open while a reply plays
-        self.playing: Optional[str] = None  # speech_id whose playback stream is open
-        self.cancelled: set[str] = set()  # speech_ids interrupted by the client: late text is dropped
+        self.playing: str | None = None  # speech_id whose playback stream is open
 
 
-def _set_vad(session_context: Optional[SessionContext]) -> None:
+def _set_vad(session_context: SessionContext | None) -> None:
     """0.5.1: the host stops listening while the avatar talks; turn listening back on. v0.6 has
     no such flag (its turn logic listens to playback streams), so nothing is set there."""
     states = getattr(session_context, "shared_states", None)
@@ -109,14 +107,14 @@ class _Sink:
     def __init__(self, context: OmniTalkerContext) -> None:
         self.context = context
 
-    def _bundle(self, kind: ChatDataType, data: np.ndarray, speech_id: Optional[str]) -> DataBundle:
+    def _bundle(self, kind: ChatDataType, data: np.ndarray, speech_id: str | None) -> DataBundle:
         bundle = DataBundle(self.context.definitions[kind])
         bundle.set_main_data(data)
         if speech_id is not None:
             bundle.add_meta("speech_id", speech_id)
         return bundle
 
-    def _playing(self, speech_id: Optional[str]) -> None:
+    def _playing(self, speech_id: str | None) -> None:
         """v0.6: one CLIENT_PLAYBACK lifecycle stream per reply, opened at its first speaking frame."""
         ctx = self.context
         if ctx.playback is None or speech_id is None or ctx.playing == speech_id:
@@ -165,59 +163,83 @@ class _Sink:
 class HandlerOmniTalker(HandlerBase):
     def __init__(self) -> None:
         super().__init__()
-        self.config: Optional[OmniTalkerConfig] = None
-        self.pipeline: Optional[Pipeline] = None
-        self.scheduler: Optional[BatchScheduler] = None
+        self.config: OmniTalkerConfig | None = None
+        self.pipeline: Pipeline | None = None
+        self.renderer: Renderer | None = None
+        self.scheduler: BatchScheduler | None = None
 
     def get_handler_info(self) -> HandlerBaseInfo:
         return HandlerBaseInfo(config_model=OmniTalkerConfig, load_priority=-999)
 
-    def load(self, engine_config: ChatEngineConfigModel, handler_config: Optional[OmniTalkerConfig] = None) -> None:
+    def load(self, engine_config: ChatEngineConfigModel, handler_config: OmniTalkerConfig | None = None) -> None:
         config = handler_config if isinstance(handler_config, OmniTalkerConfig) else OmniTalkerConfig()
         self.config = config
-        device = resolve_device(config.device)
-        renderer = config.renderer if config.output_mode == "video" else None
-        self.pipeline = Pipeline.load(
-            config.checkpoint, config.reference, config.vocoder, renderer, config.frame_size, device,
-            GenerationSettings(nfe=config.nfe, cfg=config.cfg, seed=config.seed),
-        )
+        pipeline_config = config.pipeline_config()
+        self.pipeline = Pipeline.load(pipeline_config)
+        if config.output_mode == "video":
+            from avatar_omnitalker.render.factory import make_renderer
+
+            self.renderer = make_renderer(pipeline_config, self.pipeline.reference)
         self.scheduler = BatchScheduler(self.pipeline, max_batch=max(config.max_batch, 1))
-        logger.info("OmniTalker loaded once on {} for up to {} sessions", device, config.concurrent_limit)
+        logger.info(
+            "OmniTalker loaded once on {} for up to {} sessions",
+            next(self.pipeline.model.parameters()).device,
+            config.concurrent_limit,
+        )
 
     def create_context(self, session_context: SessionContext, handler_config=None) -> OmniTalkerContext:
         context = OmniTalkerContext(session_context.session_info.session_id)
         context.session_context = session_context
         c = self.config
         context.definitions = self._definitions()
-        settings = SessionSettings(mode=c.output_mode, fps=c.fps, seed=c.seed, first_chunk_chars=c.first_chunk_chars,
-                                   idle_motion=c.idle_motion)
-        context.session = AvatarSession(self.scheduler, self.pipeline.reference.motion, self.pipeline.renderer,
-                                        _Sink(context), settings)
+        settings = SessionSettings(
+            mode=c.output_mode, fps=c.fps, seed=c.seed, first_chunk_chars=c.first_chunk_chars, idle_motion=c.idle_motion
+        )
+        context.session = AvatarSession(
+            self.scheduler, self.pipeline.reference.motion, self.renderer, _Sink(context), settings
+        )
         return context
 
     def _definitions(self) -> dict:
         c = self.config
         if c.output_mode == "motion":
             motion = DataBundleDefinition()
-            motion.add_entry(DataBundleEntry.create_framed_entry(
-                name="arkit_face", shape=[1, len(spec.ARKIT52_NAMES)], time_axis=0, sample_rate=spec.ARKIT_FPS,
-                channel_axis=1, channel_names=list(spec.ARKIT52_NAMES)))
-            motion.add_entry(DataBundleEntry.create_audio_entry(name="avatar_audio", channel_num=1,
-                                                                sample_rate=spec.SAMPLE_RATE))
+            motion.add_entry(
+                DataBundleEntry.create_framed_entry(
+                    name="arkit_face",
+                    shape=[1, len(spec.ARKIT52_NAMES)],
+                    time_axis=0,
+                    sample_rate=spec.ARKIT_FPS,
+                    channel_axis=1,
+                    channel_names=list(spec.ARKIT52_NAMES),
+                )
+            )
+            motion.add_entry(
+                DataBundleEntry.create_audio_entry(name="avatar_audio", channel_num=1, sample_rate=spec.SAMPLE_RATE)
+            )
             motion.set_main_entry("arkit_face")
             return {ChatDataType.AVATAR_MOTION_DATA: motion}
         audio = DataBundleDefinition()
-        audio.add_entry(DataBundleEntry.create_audio_entry(name="avatar_audio", channel_num=1, sample_rate=spec.SAMPLE_RATE))
+        audio.add_entry(
+            DataBundleEntry.create_audio_entry(name="avatar_audio", channel_num=1, sample_rate=spec.SAMPLE_RATE)
+        )
         audio.set_main_entry("avatar_audio")
         video = DataBundleDefinition()
-        video.add_entry(DataBundleEntry.create_framed_entry(
-            name="avatar_video", shape=[VariableSize(), VariableSize(), VariableSize(), 3], time_axis=0,
-            sample_rate=c.fps))
+        video.add_entry(
+            DataBundleEntry.create_framed_entry(
+                name="avatar_video",
+                shape=[VariableSize(), VariableSize(), VariableSize(), 3],
+                time_axis=0,
+                sample_rate=c.fps,
+            )
+        )
         video.set_main_entry("avatar_video")
         return {ChatDataType.AVATAR_AUDIO: audio, ChatDataType.AVATAR_VIDEO: video}
 
     def get_handler_detail(self, session_context: SessionContext, context: OmniTalkerContext) -> HandlerDetail:
-        inputs = {ChatDataType.AVATAR_TEXT: HandlerDataInfo(type=ChatDataType.AVATAR_TEXT)}  # DEFAULT: the client shows bubbles
+        inputs = {
+            ChatDataType.AVATAR_TEXT: HandlerDataInfo(type=ChatDataType.AVATAR_TEXT)
+        }  # DEFAULT: the client shows bubbles
         outputs = {t: HandlerDataInfo(type=t, definition=d) for t, d in context.definitions.items()}
         detail = HandlerDetail(inputs=inputs, outputs=outputs)
         if SignalFilterRule is not None and hasattr(detail, "signal_filters"):
@@ -232,8 +254,10 @@ class HandlerOmniTalker(HandlerBase):
         manager = getattr(handler_context, "stream_manager", None)
         if manager is not None and _CLIENT_PLAYBACK is not None and hasattr(manager, "create_lifecycle_streamer"):
             handler_context.playback = manager.create_lifecycle_streamer(
-                data_type=_CLIENT_PLAYBACK, producer_name=handler_context.owner or "OmniTalker",
-                config=ChatStreamConfig(cancelable=False))
+                data_type=_CLIENT_PLAYBACK,
+                producer_name=handler_context.owner or "OmniTalker",
+                config=ChatStreamConfig(cancelable=False),
+            )
         handler_context.session.start()  # idle frames with silence from the first instant
 
     def handle(self, context: OmniTalkerContext, inputs: ChatData, output_definitions) -> None:
@@ -247,8 +271,6 @@ class HandlerOmniTalker(HandlerBase):
             stream = getattr(inputs, "stream_id", None)
             speech_id = getattr(stream, "stream_key_str", None) or (None if stream is None else str(stream))
         speech_id = None if speech_id is None else str(speech_id)
-        if speech_id is not None and speech_id in context.cancelled:
-            return  # the client interrupted this reply: its late text stays unspoken
         context.session.on_text(str(text), speech_id, end)
 
     def on_signal(self, context: OmniTalkerContext, signal) -> None:
@@ -258,11 +280,7 @@ class HandlerOmniTalker(HandlerBase):
         related = getattr(signal, "related_stream", None)
         if related is None or getattr(related, "data_type", None) != _CLIENT_PLAYBACK:
             return
-        if context.playing is not None:
-            context.cancelled.add(context.playing)
-        for speech_id in context.session.pending_speech_ids():
-            context.cancelled.add(speech_id)
-        context.session.interrupt()
+        context.session.interrupt()  # the reply's late text stays unspoken too
         context.playing = None
         if context.playback is not None:
             context.playback.finish_current()

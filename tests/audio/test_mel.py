@@ -14,7 +14,9 @@ def test_matches_vocos_feature_extractor():
     g = torch.Generator().manual_seed(0)
     wav = torch.randn(2, spec.SAMPLE_RATE, generator=g) * 0.3
     ours = MelExtractor(log_clamp=1e-7)(wav)
-    ref = vocos_fe.MelSpectrogramFeatures(sample_rate=24000, n_fft=1024, hop_length=256, n_mels=100, padding="center")(wav)
+    ref = vocos_fe.MelSpectrogramFeatures(sample_rate=24000, n_fft=1024, hop_length=256, n_mels=100, padding="center")(
+        wav
+    )
     assert ours.shape == ref.shape == (2, spec.N_MELS, spec.SAMPLE_RATE // spec.HOP_LENGTH + 1)
     assert (ours - ref).abs().max() < 1e-3
 

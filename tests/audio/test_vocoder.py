@@ -9,16 +9,29 @@ import yaml
 
 from avatar_omnitalker import spec
 from avatar_omnitalker.audio.mel import MelExtractor
-from avatar_omnitalker.audio.vocoder import GriffinLimVocoder, VocoderError, VocosVocoder, decode_to_frames, load_vocoder
+from avatar_omnitalker.audio.vocoder import (
+    GriffinLimVocoder,
+    VocoderError,
+    VocosVocoder,
+    decode_to_frames,
+    load_vocoder,
+)
 
 vocos = pytest.importorskip("vocos")
 
 CONFIG = {  # charactr/vocos-mel-24khz's layout, scaled down
-    "feature_extractor": {"class_path": "vocos.feature_extractors.MelSpectrogramFeatures",
-                          "init_args": {"sample_rate": 24000, "n_fft": 1024, "hop_length": 256, "n_mels": 100, "padding": "center"}},
-    "backbone": {"class_path": "vocos.models.VocosBackbone",
-                 "init_args": {"input_channels": 100, "dim": 64, "intermediate_dim": 128, "num_layers": 2}},
-    "head": {"class_path": "vocos.heads.ISTFTHead", "init_args": {"dim": 64, "n_fft": 1024, "hop_length": 256, "padding": "same"}},
+    "feature_extractor": {
+        "class_path": "vocos.feature_extractors.MelSpectrogramFeatures",
+        "init_args": {"sample_rate": 24000, "n_fft": 1024, "hop_length": 256, "n_mels": 100, "padding": "center"},
+    },
+    "backbone": {
+        "class_path": "vocos.models.VocosBackbone",
+        "init_args": {"input_channels": 100, "dim": 64, "intermediate_dim": 128, "num_layers": 2},
+    },
+    "head": {
+        "class_path": "vocos.heads.ISTFTHead",
+        "init_args": {"dim": 64, "n_fft": 1024, "hop_length": 256, "padding": "same"},
+    },
 }
 
 
@@ -58,6 +71,54 @@ def test_broken_folders(folder, tmp_path_factory):
         VocosVocoder.from_folder(path)
     with pytest.raises(VocoderError, match="config.yaml"):
         VocosVocoder.from_folder(tmp_path_factory.mktemp("empty"))
+
+
+def test_a_config_naming_another_class_is_refused_and_runs_nothing(folder, tmp_path):
+    """Vocos.from_hparams would import and call any class_path; the loader never does."""
+    path, _ = folder
+    marker = tmp_path / "pwned"
+    evil = {**CONFIG, "backbone": {"class_path": "subprocess.Popen", "init_args": {"args": ["touch", str(marker)]}}}
+    (path / "config.yaml").write_text(yaml.safe_dump(evil))
+    with pytest.raises(VocoderError, match="backbone.class_path must be 'vocos.models.VocosBackbone'"):
+        VocosVocoder.from_folder(path)
+    assert not marker.exists()
+    odd = {**CONFIG, "head": {**CONFIG["head"], "init_args": {**CONFIG["head"]["init_args"], "exec": "x"}}}
+    (path / "config.yaml").write_text(yaml.safe_dump(odd))
+    with pytest.raises(VocoderError, match=r"head.init_args has unknown key\(s\) \['exec'\]"):
+        VocosVocoder.from_folder(path)
+    huge = {
+        **CONFIG,
+        "backbone": {**CONFIG["backbone"], "init_args": {**CONFIG["backbone"]["init_args"], "dim": 10**9}},
+    }
+    (path / "config.yaml").write_text(yaml.safe_dump(huge))
+    with pytest.raises(VocoderError, match="backbone.dim must be between"):
+        VocosVocoder.from_folder(path)
+
+
+def test_bad_yaml_truncated_safetensors_and_pickles_are_clear_errors(folder):
+    import pickle
+
+    from safetensors.torch import save_file
+
+    path, model = folder
+    (path / "config.yaml").write_text("backbone: [unclosed\n")
+    with pytest.raises(VocoderError, match="cannot read the vocoder config"):
+        VocosVocoder.from_folder(path)
+    (path / "config.yaml").write_text(yaml.safe_dump(CONFIG))
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path / "model.safetensors"))
+    data = (path / "model.safetensors").read_bytes()
+    (path / "model.safetensors").write_bytes(data[: len(data) // 2])
+    with pytest.raises(VocoderError, match="not a readable safetensors file"):
+        VocosVocoder.from_folder(path)
+    (path / "model.safetensors").unlink()
+
+    class Boom:
+        def __reduce__(self):
+            return (print, ("code ran",))
+
+    (path / "pytorch_model.bin").write_bytes(pickle.dumps({"backbone.x": Boom()}))
+    with pytest.raises(VocoderError, match="refused: not a plain tensor file"):
+        VocosVocoder.from_folder(path)
 
 
 def test_griffin_lim_fallback_reconstructs_a_tone():

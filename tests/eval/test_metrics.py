@@ -5,13 +5,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from avatar_omnitalker.data.espeak import VoiceSettings
 from avatar_omnitalker.data.sentences import english_grammar, english_vocabulary, sentences
 from avatar_omnitalker.data.style import SpeakerStyle, face_motion
 from avatar_omnitalker.data.synth import synthesize_clip
 from avatar_omnitalker.eval.metrics import (
-    Recognizer, SpeakerEncoder, cosine, pooled_lip_sync, rank1, style_distance, style_stats, sync_curve, word_error_rate,
+    Recognizer,
+    SpeakerEncoder,
+    cosine,
+    pooled_lip_sync,
+    rank1,
+    style_distance,
+    style_stats,
+    sync_curve,
+    word_error_rate,
 )
+from avatar_omnitalker.text.espeak import VoiceSettings
 
 TEXTS = list(sentences("en", "test")[:6])
 
@@ -27,7 +35,10 @@ def test_recognizer_hears_speech_not_noise():
     clean = [rec.wer(t, synthesize_clip(t, VoiceSettings(voice="en-us+m3")).audio) for t in TEXTS]
     noise = [rec.wer(t, np.random.default_rng(i).normal(0, 0.1, 48000).astype(np.float32)) for i, t in enumerate(TEXTS)]
     assert np.mean(clean) < 0.3 and np.mean(noise) > 0.9
-    wrong = [rec.wer(TEXTS[(i + 1) % 6], synthesize_clip(t, VoiceSettings(voice="en-us+m3")).audio) for i, t in enumerate(TEXTS)]
+    wrong = [
+        rec.wer(TEXTS[(i + 1) % 6], synthesize_clip(t, VoiceSettings(voice="en-us+m3")).audio)
+        for i, t in enumerate(TEXTS)
+    ]
     assert np.mean(wrong) > 0.5
 
 
@@ -55,8 +66,10 @@ def test_style_identifies_speakers():
     rng = np.random.default_rng(0)
     styles = {f"s{i}": SpeakerStyle.sample(rng) for i in range(4)}
     clip = synthesize_clip(TEXTS[0])
-    def stats(style, seed):  # noqa: E306
+
+    def stats(style, seed):
         return style_stats(face_motion(clip.phonemes * 1, 750, style, rng=np.random.default_rng(seed)))
+
     centroids = {k: np.mean([stats(s, 100 + j) for j in range(3)], 0) for k, s in styles.items()}
     scale = np.std(np.stack(list(centroids.values())), 0) + 1e-6
     hits = [rank1(stats(s, 7), centroids, scale) == k for k, s in styles.items()]

@@ -11,4 +11,3 @@ from __future__ import annotations
 from tests.handlers.engine_path import use_engine
 
 use_engine()
-

@@ -24,14 +24,19 @@ def describe_class(cls: type) -> dict:
         return {"enum": {m.name: repr(m.value) for m in cls}}
     out: dict = {}
     if dataclasses.is_dataclass(cls):
-        out["fields"] = {f.name: _default(f.default) if f.default_factory is dataclasses.MISSING else "<factory>"
-                         for f in dataclasses.fields(cls)}
+        out["fields"] = {
+            f.name: _default(f.default) if f.default_factory is dataclasses.MISSING else "<factory>"
+            for f in dataclasses.fields(cls)
+        }
     elif hasattr(cls, "model_fields"):
-        out["fields"] = {n: "<factory>" if f.default_factory else _default(f.default if not f.is_required()
-                                                                             else dataclasses.MISSING)
-                         for n, f in cls.model_fields.items()}
+        out["fields"] = {
+            n: "<factory>" if f.default_factory else _default(f.default if not f.is_required() else dataclasses.MISSING)
+            for n, f in cls.model_fields.items()
+        }
     init = vars(cls).get("__init__")
-    if inspect.isfunction(init) and not dataclasses.is_dataclass(cls):  # attributes a constructed object carries (e.g. SessionContext.session_info)
+    if inspect.isfunction(init) and not dataclasses.is_dataclass(
+        cls
+    ):  # attributes a constructed object carries (e.g. SessionContext.session_info)
         out["attributes"] = sorted(set(re.findall(r"self\.([a-zA-Z]\w*)\s*(?::[^=\n]+)?=", inspect.getsource(init))))
     methods = {}
     for name, member in vars(cls).items():
@@ -49,8 +54,11 @@ def describe_class(cls: type) -> dict:
 
 def describe(module_name: str) -> dict:
     module = importlib.import_module(module_name)
-    return {name: describe_class(obj) for name, obj in vars(module).items()
-            if inspect.isclass(obj) and obj.__module__ == module_name and not name.startswith("_")}
+    return {
+        name: describe_class(obj)
+        for name, obj in vars(module).items()
+        if inspect.isclass(obj) and obj.__module__ == module_name and not name.startswith("_")
+    }
 
 
 if __name__ == "__main__":

@@ -22,8 +22,9 @@ def use_engine() -> Path:
     if oac_src:
         root = Path(oac_src).resolve()
         if not (root / "chat_engine" / "core" / "chat_session.py").is_file():
-            raise RuntimeError(f"OAC_SRC={oac_src} is not an OpenAvatarChat src/ folder "
-                               "(no chat_engine/core/chat_session.py)")
+            raise RuntimeError(
+                f"OAC_SRC={oac_src} is not an OpenAvatarChat src/ folder (no chat_engine/core/chat_session.py)"
+            )
         paths = [str(root), str(root / "handlers")]
     else:
         root = FAKE

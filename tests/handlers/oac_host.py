@@ -19,10 +19,8 @@ import inspect
 import queue
 import threading
 import time
-import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 try:
     from chat_engine.common.engine_channel_type import EngineChannelType
@@ -80,7 +78,10 @@ class ScriptedLLM(HandlerBase):
     def get_handler_detail(self, session_context, context) -> HandlerDetail:
         return HandlerDetail(
             inputs={ChatDataType.HUMAN_TEXT: HandlerDataInfo(type=ChatDataType.HUMAN_TEXT)},
-            outputs={ChatDataType.AVATAR_TEXT: HandlerDataInfo(type=ChatDataType.AVATAR_TEXT, definition=self.definition)})
+            outputs={
+                ChatDataType.AVATAR_TEXT: HandlerDataInfo(type=ChatDataType.AVATAR_TEXT, definition=self.definition)
+            },
+        )
 
     def start_context(self, session_context, handler_context) -> None:
         pass
@@ -100,7 +101,7 @@ class ScriptedLLM(HandlerBase):
 
     def _deltas(self, text: str, speech_id: str, with_end_marker: bool):
         for i in range(0, len(text), self.delta_chars):
-            piece = text[i:i + self.delta_chars]
+            piece = text[i : i + self.delta_chars]
             yield self._bundle(piece, speech_id, False)
             if speech_id not in self.sentence_end_at and any(c in SENTENCE_END for c in piece):
                 self.sentence_end_at[speech_id] = time.monotonic()
@@ -127,15 +128,15 @@ class Received:
 
 
 class RecordingClient(HandlerBase):
-    """Consumes what the RTC client consumes from an avatar and records it with arrival times;
-    also notes the session's enable_vad flag as each frame arrives."""
+    """Consumes what the RTC client consumes from an avatar and records it with arrival times."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_data: bool = True) -> None:
         super().__init__()
         self.text_definition = DataBundleDefinition()
         self.text_definition.add_entry(DataBundleEntry.create_text_entry("human_text"))
+        self.keep_data = keep_data  # False: only `log` (long runs must not hold every frame)
         self.received: list[Received] = []
-        self.vad_at_frame: list[bool] = []
+        self.log: list[tuple] = []  # (time, data type, speech_id, avatar_speech_end, peak |audio|)
         self.lock = threading.Lock()
 
     def get_handler_info(self) -> HandlerBaseInfo:
@@ -150,22 +151,38 @@ class RecordingClient(HandlerBase):
         return context
 
     def get_handler_detail(self, session_context, context) -> HandlerDetail:
-        kinds = (ChatDataType.AVATAR_TEXT, ChatDataType.AVATAR_AUDIO, ChatDataType.AVATAR_VIDEO,
-                 ChatDataType.AVATAR_MOTION_DATA)
+        kinds = (
+            ChatDataType.AVATAR_TEXT,
+            ChatDataType.AVATAR_AUDIO,
+            ChatDataType.AVATAR_VIDEO,
+            ChatDataType.AVATAR_MOTION_DATA,
+        )
         outputs = {}
         if engine_line() == "0.6":  # no input queues there: the client handler submits HUMAN_TEXT
-            outputs = {ChatDataType.HUMAN_TEXT: HandlerDataInfo(type=ChatDataType.HUMAN_TEXT,
-                                                                 definition=self.text_definition)}
+            outputs = {
+                ChatDataType.HUMAN_TEXT: HandlerDataInfo(type=ChatDataType.HUMAN_TEXT, definition=self.text_definition)
+            }
         return HandlerDetail(inputs={k: HandlerDataInfo(type=k) for k in kinds}, outputs=outputs)
 
     def start_context(self, session_context, handler_context) -> None:
         pass
 
     def handle(self, context, inputs: ChatData, output_definitions) -> None:
+        bundle = inputs.data
+        peak = 0.0
+        if inputs.type == ChatDataType.AVATAR_AUDIO:
+            peak = float(abs(bundle.get_main_data()).max())
+        entry = (
+            time.monotonic(),
+            inputs.type,
+            bundle.get_meta("speech_id"),
+            bool(bundle.get_meta("avatar_speech_end")),
+            peak,
+        )
         with self.lock:
-            self.received.append(Received(time.monotonic(), inputs))
-            states = context.session_context.shared_states
-            self.vad_at_frame.append(bool(getattr(states, "enable_vad", True)))
+            self.log.append(entry)
+            if self.keep_data:
+                self.received.append(Received(entry[0], inputs))
 
     def destroy_context(self, context) -> None:
         pass
@@ -205,8 +222,11 @@ class Host:
     def __post_init__(self) -> None:
         raw = {"module": MODULE, **self.handler_config}
         self.engine_config = ChatEngineConfigModel(
-            model_root="models", concurrent_limit=self.concurrent_limit, handler_search_path=[str(HANDLERS)],
-            handler_configs={"OmniTalker": raw})
+            model_root="models",
+            concurrent_limit=self.concurrent_limit,
+            handler_search_path=[str(HANDLERS)],
+            handler_configs={"OmniTalker": raw},
+        )
         try:
             from chat_engine.core.handler_manager import HandlerManager
         except ImportError:  # gradio / fastapi absent: the same steps, see _discover
@@ -232,8 +252,10 @@ class Host:
         self.config.concurrent_limit = self.concurrent_limit
         self.handler.load(self.engine_config, self.config)
 
-    def session(self, session_id: str, delta_chars: int = 4, delta_interval_s: float = 0.03) -> "HostSession":
-        return HostSession(self, session_id, ScriptedLLM(delta_chars, delta_interval_s))
+    def session(
+        self, session_id: str, delta_chars: int = 4, delta_interval_s: float = 0.03, keep_data: bool = True
+    ) -> HostSession:
+        return HostSession(self, session_id, ScriptedLLM(delta_chars, delta_interval_s), keep_data)
 
     def shutdown(self) -> None:
         self.handler.destroy()
@@ -262,21 +284,23 @@ def _observe_vad(context: SessionContext, frames_emitted) -> list[tuple[bool, in
 
 
 class HostSession:
-    def __init__(self, host: Host, session_id: str, llm: ScriptedLLM) -> None:
+    def __init__(self, host: Host, session_id: str, llm: ScriptedLLM, keep_data: bool = True) -> None:
         self.llm = llm
-        self.client = RecordingClient()
+        self.client = RecordingClient(keep_data)
         self.text_input: queue.Queue = queue.Queue()
         info = SessionInfoData(session_id=session_id)
         if engine_line() == "0.6":
             self.context = SessionContext(session_info=info)
         else:
-            self.context = SessionContext(session_info=info, input_queues={EngineChannelType.TEXT: self.text_input},
-                                          output_queues={})
+            self.context = SessionContext(
+                session_info=info, input_queues={EngineChannelType.TEXT: self.text_input}, output_queues={}
+            )
         self.session = ChatSession(self.context, host.engine_config)
         self.avatar = self.session.prepare_handler(host.handler, host.info, host.config)
         self.llm_env, self.client_env = (
             self.session.prepare_handler(neighbour, neighbour.get_handler_info(), HandlerBaseConfigModel())
-            for neighbour in (llm, self.client))
+            for neighbour in (llm, self.client)
+        )
         self.vad_log = _observe_vad(self.context, lambda: self.avatar.context.session.frames_emitted)
         self.started = time.monotonic()
         self.session.start()
@@ -310,8 +334,14 @@ class HostSession:
         stream = None if playback is None else playback.current_stream
         if stream is None:
             return False
-        self.session.emit_signal(ChatSignal(type=ChatSignalType.STREAM_CANCEL, source_type=ChatSignalSourceType.CLIENT,
-                                            related_stream=stream.identity, source_name="RecordingClient"))
+        self.session.emit_signal(
+            ChatSignal(
+                type=ChatSignalType.STREAM_CANCEL,
+                source_type=ChatSignalSourceType.CLIENT,
+                related_stream=stream.identity,
+                source_name="RecordingClient",
+            )
+        )
         return True
 
     def received(self, kind: ChatDataType) -> list[Received]:
@@ -337,9 +367,11 @@ class HostSession:
             self.session.stop()
 
 
-def first_speaking_latency(session: HostSession, speech_id: str) -> Optional[float]:
+def first_speaking_latency(session: HostSession, speech_id: str) -> float | None:
     """Seconds from the end of the first sentence's text to the first frame of that reply."""
-    first = next((r.time for r in session.received(ChatDataType.AVATAR_AUDIO)
-                  if r.data.data.get_meta("speech_id") == speech_id), None)
+    first = next(
+        (r.time for r in session.received(ChatDataType.AVATAR_AUDIO) if r.data.data.get_meta("speech_id") == speech_id),
+        None,
+    )
     said = session.llm.sentence_end_at.get(speech_id)
     return None if first is None or said is None else first - said

@@ -27,13 +27,19 @@ pytestmark = [
 
 MODULES = sorted(
     ".".join(p.relative_to(FAKE).with_suffix("").parts)
-    for p in (FAKE / "chat_engine").rglob("*.py") if p.name != "__init__.py"
+    for p in (FAKE / "chat_engine").rglob("*.py")
+    if p.name != "__init__.py"
 )
 
 
 def describe(root: str | Path) -> dict:
-    out = subprocess.run([sys.executable, str(DESCRIBE), str(root), *MODULES], capture_output=True, text=True,
-                         check=True, env={**os.environ, "PYTHONPATH": ""})
+    out = subprocess.run(
+        [sys.executable, str(DESCRIBE), str(root), *MODULES],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": ""},
+    )
     return json.loads(out.stdout)
 
 

@@ -8,12 +8,11 @@ import time
 
 import numpy as np
 import pytest
-
 from chat_engine.data_models.chat_data_type import ChatDataType
 
 from tests.handlers.oac_host import Host, HostSession, engine_line
 
-SMALL = dict(nfe=2, frame_size=96, device="cpu", unknown_key="ignored by the host")
+SMALL = dict(nfe=2, size=96, device="cpu", unknown_key="ignored by the host")
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +73,11 @@ def test_frames_are_audio_then_video_with_the_contracts_shapes(host):
 def test_every_character_spoken_once_in_order_across_turns(host):
     host.spoken.clear()
     session = host.session("conservation", delta_chars=3, delta_interval_s=0.0)
-    turns = ["Good morning! The weather is fine today, isn't it?", "你好，我们今天去公园吧。好的！",
-             "Mixed 中文 and English, 一起说。"]
+    turns = [
+        "Good morning! The weather is fine today, isn't it?",
+        "你好，我们今天去公园吧。好的！",
+        "Mixed 中文 and English, 一起说。",
+    ]
     try:
         for text in turns:
             session.say(text)
@@ -102,7 +104,7 @@ def test_idle_silence_around_a_turn_and_vad_handed_back_after_its_last_frame(hos
     first, last = frames[0], frames[-1]
     assert frames == list(range(first, last + 1)), "a reply plays without idle frames inside it"
     assert first > 5 and last < len(audio) - 5, "idle frames before and after the reply"
-    idle = audio[:first] + audio[last + 1:]
+    idle = audio[:first] + audio[last + 1 :]
     assert all(np.abs(r.data.data.get_main_data()).max() == 0 for r in idle), "silence when idle"
     ends = [i for i, r in enumerate(audio) if r.data.data.get_meta("avatar_speech_end")]
     assert ends == [last], "avatar_speech_end on exactly the last speaking frame"
@@ -131,7 +133,10 @@ def test_stopping_mid_reply_is_clean(host):
     session = host.session("destroy")
     session.say("I will be stopped in the middle of this rather long sentence, right now.")
     deadline = time.monotonic() + 60
-    while not turn_frames(session, session.llm.speech_ids[0] if session.llm.speech_ids else "") and time.monotonic() < deadline:
+    while (
+        not turn_frames(session, session.llm.speech_ids[0] if session.llm.speech_ids else "")
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.02)
     session.close()
     assert not session.avatar_context.session.running
@@ -164,8 +169,9 @@ def test_motion_mode_bundles_as_lam_emits_them():
     assert bundles[ends[0]].get_meta("avatar_speech_end") and bundles[starts[0]].get_meta("speech_id")
 
 
-@pytest.mark.parametrize("field, value", [("fps", 33), ("nfe", 0), ("output_mode", "hologram"), ("frame_size", 8),
-                                          ("device", "tpu")])
+@pytest.mark.parametrize(
+    "field, value", [("fps", 33), ("nfe", 0), ("output_mode", "hologram"), ("size", 8), ("device", "tpu")]
+)
 def test_bad_config_names_the_field(field, value):
     with pytest.raises(Exception) as err:
         Host({**SMALL, field: value})
@@ -176,21 +182,30 @@ def test_concurrent_limit_comes_from_the_engine(host):
     assert host.config.concurrent_limit == 2
 
 
-def test_device_auto_is_the_default_and_resolves():
-    from omnitalker_avatar.omnitalker_handler import OmniTalkerConfig, resolve_device
+def test_handler_options_are_the_pipeline_config_with_its_ranges_and_messages():
+    from avatar_omnitalker.infer.config import ConfigError, PipelineConfig
+    from omnitalker_avatar.omnitalker_handler import OmniTalkerConfig
 
+    assert OmniTalkerConfig().pipeline_config() == PipelineConfig()
     assert OmniTalkerConfig().device == "auto"
-    import torch
-
-    assert resolve_device("auto") == ("cuda:0" if torch.cuda.is_available() else "cpu")
+    for bad in (dict(nfe=65), dict(cfg=float("nan")), dict(speed=0.0), dict(renderer="face.png")):
+        with pytest.raises(ConfigError) as direct:
+            PipelineConfig(**bad)
+        with pytest.raises(Exception) as hosted:
+            OmniTalkerConfig.model_validate(bad)
+        assert str(direct.value) in str(hosted.value)
 
 
 def test_module_holds_exactly_one_concrete_handler():
-    import omnitalker_avatar.omnitalker_handler as module
     from chat_engine.common.handler_base import HandlerBase
 
-    concrete = [m for _, m in inspect.getmembers(module)
-                if inspect.isclass(m) and issubclass(m, HandlerBase) and not inspect.isabstract(m)]
+    import omnitalker_avatar.omnitalker_handler as module
+
+    concrete = [
+        m
+        for _, m in inspect.getmembers(module)
+        if inspect.isclass(m) and issubclass(m, HandlerBase) and not inspect.isabstract(m)
+    ]
     assert [c.__name__ for c in concrete] == ["HandlerOmniTalker"]
 
 
@@ -215,7 +230,7 @@ def test_cancelled_playback_stream_interrupts_within_a_frame(host):
     late = [r for r in after if r.data.data.get_meta("speech_id") == speech_id]
     assert len(late) <= 2, f"{len(late)} speaking frames after the cancel"
     assert after and all(np.abs(r.data.data.get_main_data()).max() == 0 for r in after[2:])
-    assert late_text is None and speech_id in session.avatar_context.cancelled
+    assert late_text is None and speech_id in session.avatar_context.session.cancelled
 
 
 def test_signal_hooks_follow_the_hosts_line(host):

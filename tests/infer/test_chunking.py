@@ -19,7 +19,7 @@ def feed_randomly(text: str, seed: int, chunker: TextChunker | None = None) -> l
     out, i = [], 0
     while i < len(text):
         n = rng.randint(1, 7)
-        out += chunker.feed(text[i:i + n])
+        out += chunker.feed(text[i : i + n])
         i += n
     return out + chunker.flush()
 

@@ -17,7 +17,12 @@ def chunk(frames: int, phase: float, level: float):
 
 def test_join_is_continuous_and_lengths_match():
     joiner = Joiner()
-    parts = [joiner.push(*chunk(30, 0.0, 0.0)), joiner.push(*chunk(25, 2.0, 1.0)), joiner.push(*chunk(3, 1.0, 0.5)), joiner.flush()]
+    parts = [
+        joiner.push(*chunk(30, 0.0, 0.0)),
+        joiner.push(*chunk(25, 2.0, 1.0)),
+        joiner.push(*chunk(3, 1.0, 0.5)),
+        joiner.flush(),
+    ]
     audio = np.concatenate([a for a, _ in parts])
     motion = np.concatenate([m for _, m in parts])
     assert audio.size == spec.samples_for_frames(motion.shape[0])

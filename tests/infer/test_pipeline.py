@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from avatar_omnitalker import spec
-from avatar_omnitalker.infer.pipeline import GenerationSettings, Pipeline
+from avatar_omnitalker.infer.config import PipelineConfig
+from avatar_omnitalker.infer.pipeline import Pipeline
 
 TEXTS = [
     "Hello there! How are you today? I hope you are well.",
@@ -19,7 +20,7 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def pipe():
-    return Pipeline.load(renderer=None, settings=GenerationSettings(nfe=2))
+    return Pipeline.load(PipelineConfig(nfe=2, device="cpu"))
 
 
 def deltas(text: str, seed: int) -> list[str]:
@@ -27,7 +28,7 @@ def deltas(text: str, seed: int) -> list[str]:
     out, i = [], 0
     while i < len(text):
         n = rng.randint(1, 5)
-        out.append(text[i:i + n])
+        out.append(text[i : i + n])
         i += n
     return out
 
@@ -53,15 +54,28 @@ def test_batched_synthesis_equals_one_by_one(pipe):
     assert np.allclose(both[1][1], alone[0][1], atol=1e-3)
 
 
-def test_unknown_symbols_are_skipped_with_a_warning(pipe):
-    (audio, motion), = pipe.synthesize(["Great job ☺ everyone."])
-    assert motion.shape[0] > 0
+def test_unknown_symbols_are_skipped_with_a_warning():
+    """Implicit (character) text mode: a symbol outside the vocab is dropped and named, the rest spoken."""
+    from loguru import logger
+
+    pipe = Pipeline.load(PipelineConfig(checkpoint="random:tiny", nfe=2, device="cpu"))
+    assert pipe.text_mode == "implicit" and pipe.tokenizer.unknown_symbols("Great job ☺ everyone.") == ["☺"]
+    messages: list[str] = []
+    sink = logger.add(messages.append, level="WARNING")
+    try:
+        ((audio, motion),) = pipe.synthesize(["Great job ☺ everyone."])
+    finally:
+        logger.remove(sink)
+    assert motion.shape[0] > 0 and audio.size == spec.samples_for_frames(motion.shape[0])
+    assert any("'☺'" in m for m in messages)
 
 
 def test_idle_motion_keeps_mouth_closed_and_moves_head(pipe):
-    idle = pipe.idle.next(200)
+    from avatar_omnitalker.infer.idle import IdleMotion
+
+    idle = IdleMotion(pipe.reference.motion).next(200)
     assert idle.shape == (200, spec.MOTION_DIM)
     assert idle[:, spec.MOTION_INDEX["jawOpen"]].max() < 0.05
     assert np.ptp(idle[:, spec.HEAD_ROTATION], axis=0).max() > 0.005
-    head = idle[:, spec.HEAD_ROTATION.start: spec.HEAD_TRANSLATION.stop]
+    head = idle[:, spec.HEAD_ROTATION.start : spec.HEAD_TRANSLATION.stop]
     assert np.abs(np.diff(head, axis=0)).max() < 0.05  # ping-pong: no jump at the turning points

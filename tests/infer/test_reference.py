@@ -8,7 +8,7 @@ import pytest
 from avatar_omnitalker import spec
 from avatar_omnitalker.audio.resample import resample
 from avatar_omnitalker.data.synth import synthesize_clip
-from avatar_omnitalker.infer.reference import Reference, ReferenceError
+from avatar_omnitalker.infer.reference import Reference, ReferenceDataError
 
 APPEARANCE = np.full((64, 64, 3), 128, np.uint8)
 
@@ -20,7 +20,9 @@ def clip():
 
 def padded(clip, lead_s=1.0, tail_s=0.5):
     lead, tail = int(lead_s * spec.FPS), int(tail_s * spec.FPS)
-    audio = np.concatenate([np.zeros(spec.samples_for_frames(lead)), clip.audio, np.zeros(spec.samples_for_frames(tail))])
+    audio = np.concatenate(
+        [np.zeros(spec.samples_for_frames(lead)), clip.audio, np.zeros(spec.samples_for_frames(tail))]
+    )
     motion = np.concatenate([np.repeat(clip.motion[:1], lead, 0), clip.motion, np.repeat(clip.motion[-1:], tail, 0)])
     return audio.astype(np.float32), motion, lead
 
@@ -31,11 +33,11 @@ def test_prepare_trims_silence_with_the_motion(clip):
     assert ref.audio.size == ref.frames * spec.SAMPLES_PER_FRAME
     assert ref.duration < clip.frames / spec.FPS + 0.5
     # audio and motion are cut at the same frame: find the cut in the audio, check the motion there
-    start = next(k for k in range(len(motion)) if np.array_equal(motion[k:k + ref.frames], ref.motion))
-    src = audio[spec.samples_for_frames(start):spec.samples_for_frames(start + ref.frames)]
+    start = next(k for k in range(len(motion)) if np.array_equal(motion[k : k + ref.frames], ref.motion))
+    src = audio[spec.samples_for_frames(start) : spec.samples_for_frames(start + ref.frames)]
     assert np.corrcoef(src, ref.audio)[0, 1] > 0.999
     assert lead - 5 <= start <= lead
-    level = 20 * np.log10(np.sqrt(np.mean(ref.audio ** 2)))
+    level = 20 * np.log10(np.sqrt(np.mean(ref.audio**2)))
     assert -26 < level < -18
 
 
@@ -76,12 +78,12 @@ def test_validation_errors(clip, change, message):
     if change.get("motion") == "mismatch":
         motion = motion[: len(motion) // 2]
     text = change.get("transcript", text)
-    with pytest.raises(ReferenceError, match=message):
+    with pytest.raises(ReferenceDataError, match=message):
         Reference.prepare(audio, spec.SAMPLE_RATE, motion, text, APPEARANCE)
 
 
 def test_foreign_npz_refused(tmp_path):
     path = tmp_path / "x.npz"
     np.savez(path, a=np.zeros(3))
-    with pytest.raises(ReferenceError, match="not an avatar-omnitalker reference"):
+    with pytest.raises(ReferenceDataError, match="not an avatar-omnitalker reference"):
         Reference.load(path)

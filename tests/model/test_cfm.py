@@ -9,7 +9,14 @@ import pytest
 import torch
 
 from avatar_omnitalker import spec
-from avatar_omnitalker.model.cfm import FlowMatching, TrainBatch, f5_duration, lens_to_mask, mel_lens_for_frames, timesteps
+from avatar_omnitalker.model.cfm import (
+    FlowMatching,
+    TrainBatch,
+    f5_duration,
+    lens_to_mask,
+    mel_lens_for_frames,
+    timesteps,
+)
 from avatar_omnitalker.model.config import FlowConfig, ModelConfig, load_config
 from tests.conftest import randomize
 
@@ -69,7 +76,9 @@ def test_in_context_target_is_after_the_reference():
     batch = make_batch(ref=(8, 6))
     ta, tm = tiny_model().target_masks(batch)
     assert tm[0].nonzero().min() == 8 and tm[0].nonzero().max() == 23 and tm[1].sum() == 20 - 6
-    assert ta[0].nonzero().min() == spec.mel_frames_for_motion(8) and ta[1].sum() == batch.mel_lens[1] - spec.mel_frames_for_motion(6)
+    assert ta[0].nonzero().min() == spec.mel_frames_for_motion(8) and ta[1].sum() == batch.mel_lens[
+        1
+    ] - spec.mel_frames_for_motion(6)
 
 
 def test_span_mask_is_70_to_100_percent_and_time_aligned():
@@ -98,7 +107,9 @@ def test_tiny_model_overfits_one_batch():
     batch = make_batch(ref=(8, 6), frames=(24, 20))
     steps = 200
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.0)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 20) * 0.5 * (1 + math.cos(math.pi * s / steps)))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / 20) * 0.5 * (1 + math.cos(math.pi * s / steps))
+    )
     losses, audio, motion = [], [], []
     for _ in range(steps):
         out = model(batch, torch.Generator().manual_seed(0))
@@ -141,9 +152,20 @@ def test_packed_cfg_equals_two_passes():
     xa, xm, t = torch.randn(cond_a.shape, generator=g), torch.randn(cond_m.shape, generator=g), torch.tensor(0.3)
     with torch.no_grad():
         va, vm = guided(t, xa, xm)
-        ca, cm = model.backbone(xa, cond_a, t.expand(2), text_emb=text_c, x_motion=xm, cond_motion=cond_m, audio_mask=am, motion_mask=mm)
-        ua, um = model.backbone(xa, cond_a, t.expand(2), text_emb=text_u, x_motion=xm, cond_motion=cond_m, audio_mask=am,
-                                motion_mask=mm, drop_cond=True)
+        ca, cm = model.backbone(
+            xa, cond_a, t.expand(2), text_emb=text_c, x_motion=xm, cond_motion=cond_m, audio_mask=am, motion_mask=mm
+        )
+        ua, um = model.backbone(
+            xa,
+            cond_a,
+            t.expand(2),
+            text_emb=text_u,
+            x_motion=xm,
+            cond_motion=cond_m,
+            audio_mask=am,
+            motion_mask=mm,
+            drop_cond=True,
+        )
     assert torch.allclose(va, ca + 2.0 * (ca - ua), atol=1e-5) and torch.allclose(vm, cm + 2.0 * (cm - um), atol=1e-5)
 
 
@@ -160,7 +182,9 @@ def test_text_embedding_computed_once_per_request(monkeypatch):
 def test_sampler_is_seeded_and_keeps_the_reference(method):
     model = randomize(tiny_model(), std=0.1)
     ref_mel, ref_motion, text, total, ref_frames = sampler_inputs()
-    run = lambda seed: model.sample(ref_mel, ref_motion, text, total, ref_frames=ref_frames, steps=4, method=method, seed=seed)  # noqa: E731
+    run = lambda seed: model.sample(
+        ref_mel, ref_motion, text, total, ref_frames=ref_frames, steps=4, method=method, seed=seed
+    )
     a, b, c = run(7), run(7), run(8)
     assert torch.equal(a.mel, b.mel) and torch.equal(a.motion, b.motion)
     assert not torch.allclose(a.mel, c.mel)
@@ -168,7 +192,7 @@ def test_sampler_is_seeded_and_keeps_the_reference(method):
         rm = spec.mel_frames_for_motion(int(ref_frames[i]))
         assert torch.equal(a.mel[i, :rm], ref_mel[i, :rm])
         assert torch.equal(a.motion[i, : ref_frames[i]], ref_motion[i, : ref_frames[i]])
-        assert (a.mel[i, a.mel_lens[i]:] == 0).all()
+        assert (a.mel[i, a.mel_lens[i] :] == 0).all()
     assert a.mel_lens.tolist() == [spec.mel_frames_for_motion(20), spec.mel_frames_for_motion(16)]
 
 

@@ -22,7 +22,14 @@ def test_base_is_about_0_8_billion_parameters():
 
 def test_base_audio_path_has_f5_v1_base_shape():
     m = load_config("base").model
-    assert (m.dim, m.heads, m.ff_mult, m.text_dim, m.conv_layers, m.fusion_depth + m.audio_depth) == (1024, 16, 2, 512, 4, 22)
+    assert (m.dim, m.heads, m.ff_mult, m.text_dim, m.conv_layers, m.fusion_depth + m.audio_depth) == (
+        1024,
+        16,
+        2,
+        512,
+        4,
+        22,
+    )
 
 
 @pytest.mark.parametrize(

@@ -17,8 +17,14 @@ def test_output_shapes(tiny_backbone_config):
     model = make(tiny_backbone_config)
     k = 20
     na = spec.mel_frames_for_motion(k)
-    va, vm = model(torch.randn(3, na, 100), torch.randn(3, na, 100), torch.rand(3), text=torch.randint(0, 50, (3, 12)),
-                   x_motion=torch.randn(3, k, 61), cond_motion=torch.randn(3, k, 61))
+    va, vm = model(
+        torch.randn(3, na, 100),
+        torch.randn(3, na, 100),
+        torch.rand(3),
+        text=torch.randint(0, 50, (3, 12)),
+        x_motion=torch.randn(3, k, 61),
+        cond_motion=torch.randn(3, k, 61),
+    )
     assert va.shape == (3, na, spec.N_MELS) and vm.shape == (3, k, spec.MOTION_DIM)
 
 
@@ -37,7 +43,14 @@ def test_padding_does_not_leak_into_valid_frames(tiny_backbone_config):
     xa, xm = xa * am[..., None], xm * mm[..., None]
     with torch.no_grad():
         va, vm = model(xa, xa, t, text=text, x_motion=xm, cond_motion=xm, audio_mask=am, motion_mask=mm)
-        sa, sm = model(xa[1:, : nas[1]], xa[1:, : nas[1]], t[1:], text=text[1:], x_motion=xm[1:, : ks[1]], cond_motion=xm[1:, : ks[1]])
+        sa, sm = model(
+            xa[1:, : nas[1]],
+            xa[1:, : nas[1]],
+            t[1:],
+            text=text[1:],
+            x_motion=xm[1:, : ks[1]],
+            cond_motion=xm[1:, : ks[1]],
+        )
     assert torch.allclose(va[1, : nas[1]], sa[0], atol=5e-4)  # float32 batching noise
     assert torch.allclose(vm[1, : ks[1]], sm[0], atol=5e-4)
 
@@ -46,7 +59,11 @@ def test_motion_changes_audio_only_through_fusion(tiny_backbone_config):
     """Motion tokens influence the audio velocity (joint attention), and vice versa."""
     model = make(tiny_backbone_config)
     g = torch.Generator().manual_seed(1)
-    xa, text, t = torch.randn(1, 75, 100, generator=g), torch.randint(0, 50, (1, 8), generator=g), torch.rand(1, generator=g)
+    xa, text, t = (
+        torch.randn(1, 75, 100, generator=g),
+        torch.randint(0, 50, (1, 8), generator=g),
+        torch.rand(1, generator=g),
+    )
     xm1, xm2 = torch.randn(1, 20, 61, generator=g), torch.randn(1, 20, 61, generator=g)
     with torch.no_grad():
         a1, m1 = model(xa, xa, t, text=text, x_motion=xm1)
@@ -71,6 +88,11 @@ def test_rotary_positions_share_instants(tiny_backbone_config):
 def test_fresh_model_outputs_zero(tiny_backbone_config):
     """adaLN-zero initialisation: an untrained model predicts zero velocity for both branches."""
     model = OmniTalkerDiT(tiny_backbone_config)
-    va, vm = model(torch.randn(1, 30, 100), torch.zeros(1, 30, 100), torch.rand(1), text=torch.zeros(1, 5, dtype=torch.long),
-                   x_motion=torch.randn(1, 8, 61))
+    va, vm = model(
+        torch.randn(1, 30, 100),
+        torch.zeros(1, 30, 100),
+        torch.rand(1),
+        text=torch.zeros(1, 5, dtype=torch.long),
+        x_motion=torch.randn(1, 8, 61),
+    )
     assert va.abs().max() == 0 and vm.abs().max() == 0

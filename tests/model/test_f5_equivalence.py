@@ -16,11 +16,30 @@ TOL = 1e-5
 
 
 def make_pair(f5_dit, attn_mask: bool = False, qk_norm: str | None = None):
-    f5 = f5_dit.DiT(dim=64, depth=DEPTH, heads=4, dim_head=16, ff_mult=2, text_dim=32, conv_layers=1,
-                    text_num_embeds=VOCAB, mel_dim=100, dropout=0.0, attn_mask_enabled=attn_mask, qk_norm=qk_norm)
+    f5 = f5_dit.DiT(
+        dim=64,
+        depth=DEPTH,
+        heads=4,
+        dim_head=16,
+        ff_mult=2,
+        text_dim=32,
+        conv_layers=1,
+        text_num_embeds=VOCAB,
+        mel_dim=100,
+        dropout=0.0,
+        attn_mask_enabled=attn_mask,
+        qk_norm=qk_norm,
+    )
     randomize(f5).eval()
-    cfg = BackboneConfig(**SMALL, text_vocab_size=VOCAB, fusion_depth=FUSION, audio_depth=DEPTH - FUSION,
-                         motion_depth=1, attn_mask=attn_mask, qk_norm=qk_norm)
+    cfg = BackboneConfig(
+        **SMALL,
+        text_vocab_size=VOCAB,
+        fusion_depth=FUSION,
+        audio_depth=DEPTH - FUSION,
+        motion_depth=1,
+        attn_mask=attn_mask,
+        qk_norm=qk_norm,
+    )
     ours = OmniTalkerDiT(cfg).eval()
     load_f5_into(ours, {f"transformer.{k}": v for k, v in f5.state_dict().items()})
     return f5, ours
@@ -32,8 +51,12 @@ def rel_err(got: torch.Tensor, ref: torch.Tensor) -> float:
 
 def inputs(batch: int = 1, n: int = 90, nt: int = 40, seed: int = 1):
     g = torch.Generator().manual_seed(seed)
-    return (torch.randn(batch, n, 100, generator=g), torch.randn(batch, n, 100, generator=g),
-            torch.randint(0, VOCAB, (batch, nt), generator=g), torch.rand(batch, generator=g))
+    return (
+        torch.randn(batch, n, 100, generator=g),
+        torch.randn(batch, n, 100, generator=g),
+        torch.randint(0, VOCAB, (batch, nt), generator=g),
+        torch.rand(batch, generator=g),
+    )
 
 
 @pytest.mark.parametrize("qk_norm", [None, "rms_norm"])
@@ -53,9 +76,15 @@ def test_packed_cfg_matches_f5(f5_dit):
     x, cond, text, t = inputs()
     with torch.no_grad():
         ref = f5(x, cond, text, t, cfg_infer=True)
-        two = lambda z: torch.cat((z, z))  # noqa: E731
-        got, _ = ours(two(x), two(cond), two(t), text=two(text), drop_cond=torch.tensor([False, True]),
-                      drop_text=torch.tensor([False, True]))
+        two = lambda z: torch.cat((z, z))
+        got, _ = ours(
+            two(x),
+            two(cond),
+            two(t),
+            text=two(text),
+            drop_cond=torch.tensor([False, True]),
+            drop_text=torch.tensor([False, True]),
+        )
     assert rel_err(got, ref) <= TOL
 
 

@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 
 from avatar_omnitalker import spec
-from avatar_omnitalker.infer.pipeline import GenerationSettings, Pipeline
+from avatar_omnitalker.infer.config import PipelineConfig
+from avatar_omnitalker.infer.pipeline import Pipeline
 from avatar_omnitalker.realtime.scheduler import BatchScheduler
 from avatar_omnitalker.realtime.session import AvatarSession, SessionSettings
+from avatar_omnitalker.render.factory import make_renderer
 
 
 class VirtualClock:
@@ -53,15 +55,22 @@ class Sink:
 
 @pytest.fixture(scope="module")
 def pipeline():
-    return Pipeline.load(renderer="parametric", size=64, settings=GenerationSettings(nfe=2))
+    return Pipeline.load(PipelineConfig(nfe=2, size=64, device="cpu"))
 
 
 def run(pipeline, fps: int, frames: int, jump_at: int | None = None) -> tuple[Sink, AvatarSession]:
     clock = VirtualClock()
     sink = Sink(clock, frames, jump_at)
     scheduler = BatchScheduler(pipeline)
-    session = AvatarSession(scheduler, pipeline.reference.motion, pipeline.renderer, sink, SessionSettings(fps=fps),
-                            clock=clock, wait=clock.wait)
+    session = AvatarSession(
+        scheduler,
+        pipeline.reference.motion,
+        make_renderer(PipelineConfig(size=64), pipeline.reference),
+        sink,
+        SessionSettings(fps=fps),
+        clock=clock,
+        wait=clock.wait,
+    )
     session.start()
     assert sink.done.wait(60)
     session.stop()
@@ -84,3 +93,54 @@ def test_a_stall_re_anchors_the_clock_instead_of_bursting(pipeline):
     assert session.lag_events == 1
     assert np.isclose(steps[9], 1.0), "the frame after the stall comes at once, then the old period"
     assert np.allclose(np.delete(steps, 9), 0.04), "no catch-up burst after the stall"
+
+
+def make_session(pipeline, sink=None) -> tuple[AvatarSession, BatchScheduler]:
+    clock = VirtualClock()
+    scheduler = BatchScheduler(pipeline)
+    renderer = make_renderer(PipelineConfig(size=64), pipeline.reference)
+    session = AvatarSession(
+        scheduler,
+        pipeline.reference.motion,
+        renderer,
+        sink or Sink(clock, 10**9),
+        clock=clock,
+        wait=clock.wait,
+        name="s-test",
+    )
+    return session, scheduler
+
+
+def test_a_reply_starts_only_when_what_is_ready_outlasts_generating_the_rest(pipeline):
+    from concurrent.futures import Future
+
+    from avatar_omnitalker.infer.chunking import TextChunker
+    from avatar_omnitalker.realtime.session import _Turn
+
+    session, scheduler = make_session(pipeline)
+    try:
+        session._seconds_per_char = 0.1  # 10 characters a second
+        turn = _Turn("r", TextChunker())
+        turn.held.append(((np.zeros(spec.SAMPLE_RATE * 2, np.float32), np.zeros((50, spec.MOTION_DIM))), False))
+        turn.pending.append(("x" * 30, Future()))  # 3 s of speech still to generate
+        scheduler.rtf = 0.5  # 1.5 s of work: 2 s ready covers it (with the margin)
+        assert session._may_start(turn)
+        scheduler.rtf = 0.9  # 2.7 s of work: 2 s ready would run dry
+        assert not session._may_start(turn)
+        turn.held.clear()
+        scheduler.rtf = 0.01
+        assert not session._may_start(turn), "nothing ready: nothing to start"
+    finally:
+        scheduler.stop()
+
+
+def test_text_for_an_interrupted_reply_stays_unspoken(pipeline):
+    session, scheduler = make_session(pipeline)
+    try:
+        session.on_text("A long reply that the user will cut short. ", "r1", False)
+        session.interrupt()
+        session.on_text("More text of the same reply arrives late.", "r1", True)
+        session.on_text("A new reply.", "r2", True)
+        assert [t.speech_id for t in session._turns] == ["r2"] and "r1" in session.cancelled
+    finally:
+        scheduler.stop()

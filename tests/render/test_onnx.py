@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from avatar_omnitalker import spec
+from avatar_omnitalker.render.onnx_renderer import OnnxRenderer
+
 onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
-from onnx import TensorProto, helper  # noqa: E402
-
-from avatar_omnitalker import spec  # noqa: E402
-from avatar_omnitalker.render.onnx_renderer import OnnxRenderer  # noqa: E402
+TensorProto, helper = onnx.TensorProto, onnx.helper
 
 H = W = 32
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import av
 import numpy as np
 import pytest
@@ -43,17 +45,23 @@ def test_preview_png(tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_streaming_writer_leaves_nothing_after_an_error_or_an_empty_session(tmp_path):
+def test_outputs_appear_together_or_not_at_all(tmp_path):
+    from avatar_omnitalker.fileio import Outputs
     from avatar_omnitalker.render.video import Mp4Writer
 
-    target = tmp_path / "s.mp4"
-    target.write_bytes(b"the user's old file")
+    video, motion = tmp_path / "s.mp4", tmp_path / "m.json"
+    video.write_bytes(b"the user's old video")
     with pytest.raises(RuntimeError, match="boom"):
-        with Mp4Writer(target) as writer:
+        with Outputs([video, motion]) as out, Mp4Writer(out.temp(video)) as writer:
             writer.add(np.zeros((32, 32, 3), np.uint8), np.zeros(960, np.float32))
-            raise RuntimeError("boom")
+            Path(out.temp(motion)).write_text("{}")
+            raise RuntimeError("boom")  # e.g. the second output failed after the first was complete
     with pytest.raises(ValueError, match="no frames"):
-        with Mp4Writer(target):
+        with Outputs([video]) as out, Mp4Writer(out.temp(video)):
             pass
-    assert target.read_bytes() == b"the user's old file"
+    assert video.read_bytes() == b"the user's old video" and not motion.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.mp4"], "no temp file left"
+    with Outputs([video, motion]) as out, Mp4Writer(out.temp(video)) as writer:
+        writer.add(np.zeros((32, 32, 3), np.uint8), np.zeros(960, np.float32))
+        Path(out.temp(motion)).write_text("{}")
+    assert read_mp4(video)[0] == 1 and motion.read_text() == "{}"

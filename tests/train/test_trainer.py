@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import pytest
-import torch
 import yaml
 
 from avatar_omnitalker.model.checkpoint import load_checkpoint
@@ -17,8 +16,20 @@ from avatar_omnitalker.model.config import ConfigError
 from avatar_omnitalker.train.config import TrainConfig
 from avatar_omnitalker.train.trainer import train
 
-BASE = dict(model="tiny", steps=4, micro_batches=2, max_frames=2000, max_samples=4, save_every=2, log_every=1, lr=0.002,
-            warmup=2, max_ref_s=4, max_target_s=4, threads=1)
+BASE = dict(
+    model="tiny",
+    steps=4,
+    micro_batches=2,
+    max_frames=2000,
+    max_samples=4,
+    save_every=2,
+    log_every=1,
+    lr=0.002,
+    warmup=2,
+    max_ref_s=4,
+    max_target_s=4,
+    threads=1,
+)
 
 
 def config(corpus, out, **kw) -> TrainConfig:
@@ -60,7 +71,10 @@ def test_resume_continues_exactly(small_corpus, tmp_path, straight):
     second = train(dataclasses.replace(cfg, steps=4))
     assert [json.loads(line)["step"] for line in (tmp_path / "loss.jsonl").read_text().splitlines()] == [1, 2, 3, 4]
     assert [r["loss"] for r in first + second] == [r["loss"] for r in log]
-    assert max_diff(weights(tmp_path / "checkpoints" / "step-0000004"), weights(out / "checkpoints" / "step-0000004")) == 0.0
+    assert (
+        max_diff(weights(tmp_path / "checkpoints" / "step-0000004"), weights(out / "checkpoints" / "step-0000004"))
+        == 0.0
+    )
 
 
 def test_two_process_ddp_equals_one_process(small_corpus, tmp_path, straight):
@@ -68,11 +82,28 @@ def test_two_process_ddp_equals_one_process(small_corpus, tmp_path, straight):
     cfg_path = tmp_path / "ddp.yaml"
     cfg_path.write_text(yaml.safe_dump({**BASE, "corpus": str(small_corpus), "out": str(tmp_path / "run")}))
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
-           "-m", "avatar_omnitalker.cli", "train", "--config", str(cfg_path)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        "29533",
+        "-m",
+        "avatar_omnitalker.cli",
+        "train",
+        "--config",
+        str(cfg_path),
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert max_diff(weights(tmp_path / "run" / "checkpoints" / "step-0000004"), weights(out / "checkpoints" / "step-0000004")) < 1e-5
+    assert (
+        max_diff(
+            weights(tmp_path / "run" / "checkpoints" / "step-0000004"), weights(out / "checkpoints" / "step-0000004")
+        )
+        < 1e-5
+    )
 
 
 def test_loss_falls_on_a_short_run(small_corpus, tmp_path):
@@ -93,4 +124,3 @@ def test_unknown_yaml_keys(tmp_path):
     path.write_text("corpus: x\nout: y\nlearning_rate: 3\n")
     with pytest.raises(ConfigError, match="train.learning_rate"):
         TrainConfig.load(path)
-    assert torch.__version__

@@ -7,7 +7,9 @@ import numpy as np
 from avatar_omnitalker.render.parametric import rotation_matrix
 
 
-def turn(image: np.ndarray, centre: tuple[float, float], pitch: float, yaw: float, roll: float, focal: float = 1500.0) -> np.ndarray:
+def turn(
+    image: np.ndarray, centre: tuple[float, float], pitch: float, yaw: float, roll: float, focal: float = 1500.0
+) -> np.ndarray:
     """The image as if its (planar) face turned about `centre`: x right, y down, w toward the
     camera, R = Rz(roll) Ry(yaw) Rx(pitch), seen through a pinhole camera (inverse warp)."""
     h, w = image.shape[:2]
@@ -17,7 +19,9 @@ def turn(image: np.ndarray, centre: tuple[float, float], pitch: float, yaw: floa
     rc = s @ r @ s
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
     # a ray through each output pixel meets the rotated plane; map back to the source plane
-    d = np.stack([(xs - cx) / focal, (ys - cy) / focal, np.ones_like(xs)], -1)  # camera at (0, 0, -1) in units of focal distance
+    d = np.stack(
+        [(xs - cx) / focal, (ys - cy) / focal, np.ones_like(xs)], -1
+    )  # camera at (0, 0, -1) in units of focal distance
     n = rc[:, 2]  # plane normal after rotation
     cam = np.array([0.0, 0.0, -1.0])
     tparam = -(cam @ n) / (d @ n)
@@ -28,8 +32,12 @@ def turn(image: np.ndarray, centre: tuple[float, float], pitch: float, yaw: floa
     u0, v0 = np.clip(np.floor(u).astype(int), 0, w - 2), np.clip(np.floor(v).astype(int), 0, h - 2)
     fu, fv = np.clip(u - u0, 0, 1)[..., None], np.clip(v - v0, 0, 1)[..., None]
     img = image.astype(np.float64)
-    out = (img[v0, u0] * (1 - fu) * (1 - fv) + img[v0, u0 + 1] * fu * (1 - fv) + img[v0 + 1, u0] * (1 - fu) * fv
-           + img[v0 + 1, u0 + 1] * fu * fv)
+    out = (
+        img[v0, u0] * (1 - fu) * (1 - fv)
+        + img[v0, u0 + 1] * fu * (1 - fv)
+        + img[v0 + 1, u0] * (1 - fu) * fv
+        + img[v0 + 1, u0 + 1] * fu * fv
+    )
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
@@ -52,24 +60,26 @@ def open_mouth(image: np.ndarray, corners: tuple[np.ndarray, np.ndarray], lip_li
     y = int(round(lip_line))
     band = slice(max(0, x0 - width // 2), min(image.shape[1], x1 + width // 2))
     bottom = min(image.shape[0], y + 2 * width)
-    out[y + drop:bottom, band] = image[y:bottom - drop, band]
-    yy, xx = np.mgrid[y:y + drop, x0:x1]
+    out[y + drop : bottom, band] = image[y : bottom - drop, band]
+    yy, xx = np.mgrid[y : y + drop, x0:x1]
     inside = ((xx - (x0 + x1) / 2) / (width / 2)) ** 2 + ((yy - (y + drop / 2)) / (drop / 2 + 1e-6)) ** 2 <= 1.0
-    region = out[y:y + drop, x0:x1]
+    region = out[y : y + drop, x0:x1]
     region[inside] = (60, 20, 25)
     region[~inside] = image[y - 1, x0:x1][None].repeat(drop, 0)[~inside]  # lips' edge colour around the gap
     return out
 
 
-def close_eye(image: np.ndarray, corners: tuple[np.ndarray, np.ndarray], lid_top: float, lid_bottom: float, amount: float) -> np.ndarray:
+def close_eye(
+    image: np.ndarray, corners: tuple[np.ndarray, np.ndarray], lid_top: float, lid_bottom: float, amount: float
+) -> np.ndarray:
     """Cover the eye with the skin just above it, from the top, by `amount` of its height."""
     out = image.copy()
     x0, x1 = corners[0][0], corners[1][0]
     x0, x1 = int(min(x0, x1)) - 2, int(max(x0, x1)) + 2
     top, bottom = int(lid_top) - 3, int(lid_bottom) + 2
     cover = top + int(round(amount * (bottom - top)))
-    skin = image[top - 6:top - 2, x0:x1].mean(axis=0)
+    skin = image[top - 6 : top - 2, x0:x1].mean(axis=0)
     out[top:cover, x0:x1] = skin[None].astype(np.uint8)
     if cover > top:
-        out[cover - 1:cover + 1, x0:x1] = (70, 45, 40)  # the lash line
+        out[cover - 1 : cover + 1, x0:x1] = (70, 45, 40)  # the lash line
     return out

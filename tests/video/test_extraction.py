@@ -10,7 +10,7 @@ import pytest
 
 from avatar_omnitalker import spec
 from avatar_omnitalker.data.synth import synthesize_clip
-from avatar_omnitalker.infer.reference import Reference, ReferenceError
+from avatar_omnitalker.infer.reference import Reference, ReferenceDataError
 from avatar_omnitalker.render.video import write_mp4
 from avatar_omnitalker.video.extract import ExtractionError, extract_motion
 from avatar_omnitalker.video.landmarks import mediapipe_python, video_landmarks
@@ -19,7 +19,7 @@ from avatar_omnitalker.video.prepare import prepare_reference
 from avatar_omnitalker.video.preprocess import preprocess
 from tests.video.portrait import astronaut_face, close_eye, open_mouth, turn
 
-I = spec.MOTION_INDEX  # noqa: E741
+IDX = spec.MOTION_INDEX
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +36,8 @@ def talking_video(path, face, text="Bob made a maple pie. Then he ate it all.", 
     img, centre, p = face
     clip = synthesize_clip(text, seed=seed)
     lead = int(lead_s * spec.FPS)
-    jaw = np.concatenate([np.zeros(lead), clip.motion[:, I["jawOpen"]], np.zeros(lead)])
-    blink = np.concatenate([np.zeros(lead), clip.motion[:, I["eyeBlinkLeft"]], np.zeros(lead)])
+    jaw = np.concatenate([np.zeros(lead), clip.motion[:, IDX["jawOpen"]], np.zeros(lead)])
+    blink = np.concatenate([np.zeros(lead), clip.motion[:, IDX["eyeBlinkLeft"]], np.zeros(lead)])
     n = len(jaw)
     roll = np.radians(6) * np.sin(np.linspace(0, 4, n))
     frames = []
@@ -46,7 +46,9 @@ def talking_video(path, face, text="Bob made a maple pie. Then he ate it all.", 
         f = close_eye(f, (p[33], p[133]), p[159, 1], p[145, 1], b)
         f = close_eye(f, (p[263], p[362]), p[386, 1], p[374, 1], b)
         frames.append(turn(f, centre, 0.0, 0.0, r))
-    audio = np.concatenate([np.zeros(spec.samples_for_frames(lead)), clip.audio, np.zeros(spec.samples_for_frames(lead))])
+    audio = np.concatenate(
+        [np.zeros(spec.samples_for_frames(lead)), clip.audio, np.zeros(spec.samples_for_frames(lead))]
+    )
     write_mp4(path, iter(frames), audio.astype(np.float32), n)
     return clip, jaw, blink, roll
 
@@ -70,9 +72,9 @@ def test_head_rotation_closed_loop(face, tmp_path):
 def test_jaw_and_blinks_closed_loop(face, tmp_path):
     _, jaw, blink, _ = talking_video(tmp_path / "talk.mp4", face)
     m = extract_motion(tmp_path / "talk.mp4").motion
-    assert np.corrcoef(m[:, I["jawOpen"]], jaw[: len(m)])[0, 1] > 0.8
+    assert np.corrcoef(m[:, IDX["jawOpen"]], jaw[: len(m)])[0, 1] > 0.8
     if blink.max() > 0.5:
-        est = 0.5 * (m[:, I["eyeBlinkLeft"]] + m[:, I["eyeBlinkRight"]])
+        est = 0.5 * (m[:, IDX["eyeBlinkLeft"]] + m[:, IDX["eyeBlinkRight"]])
         assert np.corrcoef(est, blink[: len(m)])[0, 1] > 0.6
 
 
@@ -83,7 +85,7 @@ def test_prepare_reference_from_a_video(face, tmp_path):
     assert back.transcript == clip.text and back.appearance.shape == (256, 256, 3)
     assert abs(ref.duration - clip.frames / spec.FPS) < 0.5  # the silent lead-in and tail were trimmed
     assert back.audio.size == spec.samples_for_frames(back.frames)
-    with pytest.raises(ReferenceError, match="transcript"):
+    with pytest.raises(ReferenceDataError, match="transcript"):
         prepare_reference(tmp_path / "ref.mp4", "  ", tmp_path / "bad.npz")
     assert not (tmp_path / "bad.npz").exists()
 
@@ -104,8 +106,10 @@ def test_preprocess_folder_into_trainable_shards(face, tmp_path):
     videos.mkdir()
     texts = {}
     for i in range(2):
-        text = ["Anna found the red box today. Ben painted the blue chair yesterday.",
-                "Carla opened the old door. David fixed the small lamp last night."][i]
+        text = [
+            "Anna found the red box today. Ben painted the blue chair yesterday.",
+            "Carla opened the old door. David fixed the small lamp last night.",
+        ][i]
         talking_video(videos / f"good{i}.mp4", face, text=text, seed=i)
         texts[f"good{i}.mp4"] = text
     write_silent_video(videos / "mute.mp4", [face[0]] * 30)
@@ -113,16 +117,20 @@ def test_preprocess_folder_into_trainable_shards(face, tmp_path):
     blank = np.full((256, 256, 3), 90, np.uint8)
     write_mp4(videos / "noface.mp4", iter([blank] * 30), np.zeros(30 * 960, np.float32), 30)
     texts["noface.mp4"] = "Nobody is here."
-    (tmp_path / "t.jsonl").write_text("".join(json.dumps({"file": k, "text": v, "speaker": "astro"}) + "\n" for k, v in texts.items()))
+    (tmp_path / "t.jsonl").write_text(
+        "".join(json.dumps({"file": k, "text": v, "speaker": "astro"}) + "\n" for k, v in texts.items())
+    )
     out = preprocess(videos, tmp_path / "t.jsonl", tmp_path / "shards", workers=1)
     rejected = {r["file"]: r["reason"] for r in map(json.loads, (out / "rejected.jsonl").read_text().splitlines())}
     assert set(rejected) == {"mute.mp4", "noface.mp4"}
     assert "no audio" in rejected["mute.mp4"] and "no face" in rejected["noface.mp4"]
-    from avatar_omnitalker.data.dataset import Corpus, PairDataset
+    from avatar_omnitalker.data.dataset import PairDataset
+    from avatar_omnitalker.data.shards import Corpus
+    from avatar_omnitalker.text.phonemes import PhonemeTokenizer
 
     corpus = Corpus(out)
     assert len(corpus.sources) == 2 and all(len(s.meta["segments"]) == 2 for s in corpus.sources)
-    ds = PairDataset(corpus, "train", corpus.motion_stats(), "aligned")
+    ds = PairDataset(corpus, "train", corpus.motion_stats(), PhonemeTokenizer())
     ex = ds.load(ds.pairs(0)[0])
     assert ex.mel.shape[0] == spec.mel_frames_for_motion(ex.frames) and max(ex.text) > 0
     preprocess(videos, tmp_path / "t.jsonl", out)  # resumable: nothing left to do, nothing rewritten

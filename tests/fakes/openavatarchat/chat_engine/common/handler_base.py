@@ -5,7 +5,6 @@ import weakref
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Dict, Optional
 
 from chat_engine.contexts.handler_context import HandlerContext
 from chat_engine.contexts.session_context import SessionContext
@@ -22,16 +21,16 @@ class ChatDataConsumeMode(Enum):
 
 @dataclass
 class HandlerBaseInfo:
-    name: Optional[str] = None
-    config_model: Optional[type] = None
-    client_session_delegate_class: Optional[type] = None
+    name: str | None = None
+    config_model: type | None = None
+    client_session_delegate_class: type | None = None
     load_priority: int = 0
 
 
 @dataclass
 class HandlerDataInfo:
     type: ChatDataType = ChatDataType.NONE
-    definition: Optional[DataBundleDefinition] = None
+    definition: DataBundleDefinition | None = None
     input_priority: int = 0
     input_consume_mode: ChatDataConsumeMode = ChatDataConsumeMode.DEFAULT
 
@@ -43,14 +42,14 @@ class HandlerDataInfo:
 
 @dataclass
 class HandlerDetail:
-    inputs: Dict[ChatDataType, HandlerDataInfo] = field(default_factory=dict)
-    outputs: Dict[ChatDataType, HandlerDataInfo] = field(default_factory=dict)
+    inputs: dict[ChatDataType, HandlerDataInfo] = field(default_factory=dict)
+    outputs: dict[ChatDataType, HandlerDataInfo] = field(default_factory=dict)
 
 
 class HandlerBase(ABC):
     def __init__(self):
-        self.engine: Optional[weakref.ReferenceType] = None
-        self.handler_root: Optional[str] = None
+        self.engine: weakref.ReferenceType | None = None
+        self.handler_root: str | None = None
 
     def on_before_register(self):
         pass
@@ -59,11 +58,12 @@ class HandlerBase(ABC):
     def get_handler_info(self) -> HandlerBaseInfo: ...
 
     @abstractmethod
-    def load(self, engine_config: ChatEngineConfigModel, handler_config: Optional[HandlerBaseConfigModel] = None): ...
+    def load(self, engine_config: ChatEngineConfigModel, handler_config: HandlerBaseConfigModel | None = None): ...
 
     @abstractmethod
-    def create_context(self, session_context: SessionContext,
-                       handler_config: Optional[HandlerBaseConfigModel] = None) -> HandlerContext: ...
+    def create_context(
+        self, session_context: SessionContext, handler_config: HandlerBaseConfigModel | None = None
+    ) -> HandlerContext: ...
 
     @abstractmethod
     def start_context(self, session_context: SessionContext, handler_context: HandlerContext): ...
@@ -72,7 +72,9 @@ class HandlerBase(ABC):
     def get_handler_detail(self, session_context: SessionContext, context: HandlerContext) -> HandlerDetail: ...
 
     @abstractmethod
-    def handle(self, context: HandlerContext, inputs: ChatData, output_definitions: Dict[ChatDataType, HandlerDataInfo]): ...
+    def handle(
+        self, context: HandlerContext, inputs: ChatData, output_definitions: dict[ChatDataType, HandlerDataInfo]
+    ): ...
 
     @abstractmethod
     def destroy_context(self, context: HandlerContext): ...

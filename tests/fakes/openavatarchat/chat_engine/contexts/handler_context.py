@@ -3,7 +3,7 @@
 from loguru import logger
 
 
-class HandlerContext(object):
+class HandlerContext:
     def __init__(self, session_id: str):
         self.session_id = session_id
         self.owner = None

@@ -3,7 +3,6 @@ lives on `session_info`; there is no `session_context.session_id`."""
 
 import time
 from dataclasses import dataclass
-from typing import Dict, Tuple
 
 from chat_engine.common.engine_channel_type import EngineChannelType
 from chat_engine.data_models.session_info_data import IOQueueType, SessionInfoData
@@ -15,10 +14,13 @@ class SharedStates:
     enable_vad: bool = True
 
 
-class SessionContext(object):
-    def __init__(self, session_info: SessionInfoData,
-                 input_queues: Dict[EngineChannelType, IOQueueType],
-                 output_queues: Dict[EngineChannelType, IOQueueType]):
+class SessionContext:
+    def __init__(
+        self,
+        session_info: SessionInfoData,
+        input_queues: dict[EngineChannelType, IOQueueType],
+        output_queues: dict[EngineChannelType, IOQueueType],
+    ):
         self.session_info = session_info
         self.input_queues = input_queues
         self.output_queues = output_queues
@@ -35,7 +37,7 @@ class SessionContext(object):
         if self.input_start_time < 0:
             self.input_start_time = time.monotonic()
 
-    def get_timestamp(self) -> Tuple[int, int]:
+    def get_timestamp(self) -> tuple[int, int]:
         if self.input_start_time < 0:
             return -1, 0
         base = self.session_info.timestamp_base

@@ -11,8 +11,8 @@ import asyncio
 import queue
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Tuple
 from uuid import uuid4
 
 from chat_engine.common.engine_channel_type import EngineChannelType
@@ -30,22 +30,22 @@ class HandlerEnv:
     handler_info: HandlerBaseInfo
     handler: HandlerBase
     config: HandlerBaseConfigModel
-    context: Optional[HandlerContext] = None
-    input_queue: Optional[queue.Queue] = None
-    output_info: Optional[Dict[ChatDataType, HandlerDataInfo]] = None
+    context: HandlerContext | None = None
+    input_queue: queue.Queue | None = None
+    output_info: dict[ChatDataType, HandlerDataInfo] | None = None
 
 
 @dataclass
 class HandlerRecord:
     env: HandlerEnv
-    pump_thread: Optional[threading.Thread] = None
+    pump_thread: threading.Thread | None = None
 
 
 @dataclass
 class DataSink:
     owner: str = ""
     sink_queue: queue.Queue = None
-    consume_info: Optional[HandlerDataInfo] = None
+    consume_info: HandlerDataInfo | None = None
 
 
 class ChatDataSubmitter:
@@ -57,25 +57,36 @@ class ChatDataSubmitter:
         self.outputs = outputs
 
     def submit(self, data):
-        ChatSession.submit_data(data, self.handler_name, self.output_info, self.session_context, self.sinks, self.outputs)
+        ChatSession.submit_data(
+            data, self.handler_name, self.output_info, self.session_context, self.sinks, self.outputs
+        )
 
 
 class ChatSession:
     def __init__(self, session_context: SessionContext, engine_config: ChatEngineConfigModel):
         self.session_context = session_context
-        self.data_sinks: Dict[ChatDataType, List[DataSink]] = {}
-        self.outputs: Dict[Tuple[str, ChatDataType], DataSink] = {}
-        self.handlers: Dict[str, HandlerRecord] = {}
-        self.input_pump_thread: Optional[threading.Thread] = None
-        self.inputs = [session_context.input_queues[EngineChannelType.TEXT]] if EngineChannelType.TEXT in session_context.input_queues else []
+        self.data_sinks: dict[ChatDataType, list[DataSink]] = {}
+        self.outputs: dict[tuple[str, ChatDataType], DataSink] = {}
+        self.handlers: dict[str, HandlerRecord] = {}
+        self.input_pump_thread: threading.Thread | None = None
+        self.inputs = (
+            [session_context.input_queues[EngineChannelType.TEXT]]
+            if EngineChannelType.TEXT in session_context.input_queues
+            else []
+        )
         for output_info in engine_config.outputs.values():
             channel = output_info.type.channel_type
             if channel not in session_context.output_queues:
                 continue
             names = output_info.handler if isinstance(output_info.handler, list) else [output_info.handler]
             for name in names:
-                self.outputs.setdefault((name, output_info.type), DataSink(
-                    sink_queue=session_context.output_queues[channel], consume_info=HandlerDataInfo(type=output_info.type)))
+                self.outputs.setdefault(
+                    (name, output_info.type),
+                    DataSink(
+                        sink_queue=session_context.output_queues[channel],
+                        consume_info=HandlerDataInfo(type=output_info.type),
+                    ),
+                )
 
     @classmethod
     def _packet_chat_data(cls, handler_name, output_info, session_context, data):
@@ -144,11 +155,15 @@ class ChatSession:
             bundle.set_main_data(text)
             bundle.add_meta("speech_id", str(uuid4()))
             bundle.add_meta("human_text_end", True)
-            chat_data = ChatData(type=ChatDataType.HUMAN_TEXT, data=bundle, timestamp=self.session_context.get_timestamp())
+            chat_data = ChatData(
+                type=ChatDataType.HUMAN_TEXT, data=bundle, timestamp=self.session_context.get_timestamp()
+            )
             chat_data.source = ""
             self.distribute_data(chat_data, self.data_sinks, self.outputs)
 
-    def prepare_handler(self, handler: HandlerBase, handler_info: HandlerBaseInfo, handler_config: HandlerBaseConfigModel):
+    def prepare_handler(
+        self, handler: HandlerBase, handler_info: HandlerBaseInfo, handler_config: HandlerBaseConfigModel
+    ):
         env = HandlerEnv(handler_info=handler_info, handler=handler, config=handler_config)
         env.context = handler.create_context(self.session_context, env.config)
         env.context.owner = handler_info.name
@@ -156,7 +171,8 @@ class ChatSession:
         detail = handler.get_handler_detail(self.session_context, env.context)
         for input_type, input_info in detail.inputs.items():
             self.data_sinks.setdefault(input_type, []).append(
-                DataSink(owner=handler_info.name, sink_queue=env.input_queue, consume_info=input_info))
+                DataSink(owner=handler_info.name, sink_queue=env.input_queue, consume_info=input_info)
+            )
         env.output_info = detail.outputs
         self.handlers[handler_info.name] = HandlerRecord(env=env)
         return env
@@ -170,10 +186,12 @@ class ChatSession:
             sink_list.sort(key=lambda sink: sink.consume_info)
         for name, record in self.handlers.items():
             record.env.context.data_submitter = ChatDataSubmitter(
-                name, record.env.output_info, self.session_context, self.data_sinks, self.outputs)
+                name, record.env.output_info, self.session_context, self.data_sinks, self.outputs
+            )
             record.env.handler.start_context(self.session_context, record.env.context)
             record.pump_thread = threading.Thread(
-                target=self.handler_pumper, args=(self.session_context, record.env, self.data_sinks, self.outputs))
+                target=self.handler_pumper, args=(self.session_context, record.env, self.data_sinks, self.outputs)
+            )
             record.pump_thread.start()
         self.input_pump_thread = threading.Thread(target=self._inputs_pumper)
         self.input_pump_thread.start()

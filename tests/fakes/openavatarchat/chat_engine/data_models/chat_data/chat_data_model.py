@@ -2,7 +2,6 @@
 no stream_id / is_last_data in the 0.5.1 line."""
 
 from dataclasses import dataclass
-from typing import Optional, Tuple
 
 from chat_engine.data_models.chat_data_type import ChatDataType
 from chat_engine.data_models.runtime_data.data_bundle import DataBundle
@@ -10,10 +9,10 @@ from chat_engine.data_models.runtime_data.data_bundle import DataBundle
 
 @dataclass
 class ChatData:
-    source: Optional[str] = None
+    source: str | None = None
     type: ChatDataType = ChatDataType.NONE
-    timestamp: Tuple[int, int] = (0, 0)
-    data: Optional[DataBundle] = None
+    timestamp: tuple[int, int] = (0, 0)
+    data: DataBundle | None = None
 
     def is_timestamp_valid(self) -> bool:
         return self.timestamp[0] >= 0 and self.timestamp[1] > 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Union
+from typing import Any
 
 import numpy as np
 
@@ -19,8 +19,8 @@ from chat_engine.data_models.runtime_data.time_unit_type import TimeUnitType
 
 @dataclass
 class VariableSize:
-    min_size: Optional[int] = None
-    max_size: Optional[int] = None
+    min_size: int | None = None
+    max_size: int | None = None
     default: int = 1
 
     def validate(self, value: int) -> int:
@@ -35,39 +35,58 @@ class VariableSize:
 class DataBundleEntry:
     name: str
     index: int = -1
-    shape: List[Union[int, VariableSize]] = field(default_factory=list)
+    shape: list[int | VariableSize] = field(default_factory=list)
     time_axis: int = -1
     sample_rate: int = 0
     time_unit: TimeUnitType = TimeUnitType.NONE
-    channel_axis: Optional[int] = field(default=None)
-    channel_names: Optional[List[str]] = field(default=None)
+    channel_axis: int | None = field(default=None)
+    channel_names: list[str] | None = field(default=None)
 
     @staticmethod
-    def create_audio_entry(name: str, channel_num: int, sample_rate: int) -> "DataBundleEntry":
-        return DataBundleEntry(name=name, shape=[channel_num, VariableSize()], time_axis=1, sample_rate=sample_rate,
-                               time_unit=TimeUnitType.AUDIO_SAMPLE)
+    def create_audio_entry(name: str, channel_num: int, sample_rate: int) -> DataBundleEntry:
+        return DataBundleEntry(
+            name=name,
+            shape=[channel_num, VariableSize()],
+            time_axis=1,
+            sample_rate=sample_rate,
+            time_unit=TimeUnitType.AUDIO_SAMPLE,
+        )
 
     @staticmethod
-    def create_framed_entry(name: str, shape: List[Union[int, VariableSize]], time_axis: int, sample_rate: int = 30,
-                            channel_axis: Optional[int] = None, channel_names: Optional[List[str]] = None):
+    def create_framed_entry(
+        name: str,
+        shape: list[int | VariableSize],
+        time_axis: int,
+        sample_rate: int = 30,
+        channel_axis: int | None = None,
+        channel_names: list[str] | None = None,
+    ):
         if channel_axis is None and channel_names is not None:
             raise RuntimeError("Channel axis must be specified, if channel names is provided.")
-        return DataBundleEntry(name=name, shape=shape, time_axis=time_axis, sample_rate=sample_rate,
-                               time_unit=TimeUnitType.FRAME, channel_axis=channel_axis, channel_names=channel_names)
+        return DataBundleEntry(
+            name=name,
+            shape=shape,
+            time_axis=time_axis,
+            sample_rate=sample_rate,
+            time_unit=TimeUnitType.FRAME,
+            channel_axis=channel_axis,
+            channel_names=channel_names,
+        )
 
     @staticmethod
-    def create_text_entry(name: str) -> "DataBundleEntry":
-        return DataBundleEntry(name=name, shape=[VariableSize()], time_axis=-1, sample_rate=-1,
-                               time_unit=TimeUnitType.NONE)
+    def create_text_entry(name: str) -> DataBundleEntry:
+        return DataBundleEntry(
+            name=name, shape=[VariableSize()], time_axis=-1, sample_rate=-1, time_unit=TimeUnitType.NONE
+        )
 
-    def get_time_axis_size(self, shape) -> Optional[int]:
+    def get_time_axis_size(self, shape) -> int | None:
         if self.time_unit == TimeUnitType.NONE:
             return 0
         if not 0 <= self.time_axis < len(shape):
             raise RuntimeError(f"Invalid time axis {self.time_axis} for shape {self.shape}")
         return shape[self.time_axis]
 
-    def calculate_shape(self, timed_axis_size: Optional[int] = None, reference_shape=None) -> list:
+    def calculate_shape(self, timed_axis_size: int | None = None, reference_shape=None) -> list:
         if reference_shape is not None and len(reference_shape) != len(self.shape):
             raise RuntimeError(f"Reference shape size {reference_shape} does not match definition shape {self.shape}")
         result = []
@@ -82,11 +101,11 @@ class DataBundleEntry:
 
 @dataclass
 class DataBundleDefinition:
-    entries: Dict[str, DataBundleEntry] = field(default_factory=dict)
-    main_entry_name: Optional[str] = None
+    entries: dict[str, DataBundleEntry] = field(default_factory=dict)
+    main_entry_name: str | None = None
     _conformed: bool = True
     _locked: bool = False
-    _lockdown_copy: Optional["DataBundleDefinition"] = None
+    _lockdown_copy: DataBundleDefinition | None = None
 
     def add_entry(self, entry: DataBundleEntry) -> None:
         if self._locked:
@@ -98,7 +117,7 @@ class DataBundleDefinition:
             self.main_entry_name = entry.name
         self._conformed, self._lockdown_copy = False, None
 
-    def find_entry(self, entry_name: str) -> Optional[DataBundleEntry]:
+    def find_entry(self, entry_name: str) -> DataBundleEntry | None:
         return self.entries.get(entry_name)
 
     def set_main_entry(self, name: str) -> None:
@@ -109,10 +128,10 @@ class DataBundleDefinition:
         self.main_entry_name = name
         self._conformed, self._lockdown_copy = False, None
 
-    def get_main_entry(self) -> Optional[DataBundleEntry]:
+    def get_main_entry(self) -> DataBundleEntry | None:
         return None if self.main_entry_name is None else self.entries.get(self.main_entry_name)
 
-    def lockdown(self) -> "DataBundleDefinition":
+    def lockdown(self) -> DataBundleDefinition:
         if self._locked:
             return self
         if self._lockdown_copy is None:
@@ -142,7 +161,7 @@ class DataBundle:
     def definition(self) -> DataBundleDefinition:
         return self._definition
 
-    def set_data(self, name: str, data: Union[np.ndarray, str]) -> None:
+    def set_data(self, name: str, data: np.ndarray | str) -> None:
         entry = self._definition.entries.get(name)
         if entry is None:
             raise RuntimeError(f"Unknown data name {name}")
@@ -157,7 +176,7 @@ class DataBundle:
             raise RuntimeError(f"Input data type {type(data)} is not supported.")
         self._values[name] = data
 
-    def set_main_data(self, data: Union[np.ndarray, str]) -> None:
+    def set_main_data(self, data: np.ndarray | str) -> None:
         if self._definition.main_entry_name is None:
             raise RuntimeError("No main data entry")
         self.set_data(self._definition.main_entry_name, data)

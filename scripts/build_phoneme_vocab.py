@@ -1,6 +1,7 @@
 """Rebuild the IPA phoneme vocab from what espeak-ng says for the corpus sentences (maintainers).
 
-`python -m avatar_omnitalker.text.build_phoneme_vocab` rewrites vocab/ipa_phonemes.txt: the
+`python scripts/build_phoneme_vocab.py` (from a checkout) rewrites the package's
+text/vocab/ipa_phonemes.txt: the
 pause first, then every phoneme symbol espeak-ng produced for a sample of English sentences in
 every corpus voice and of Mandarin sentences. Committed, and only ever appended to.
 """
@@ -9,13 +10,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import avatar_omnitalker.text
 from avatar_omnitalker.data.corpus import VOICES
-from avatar_omnitalker.data.espeak import Espeak, VoiceSettings
 from avatar_omnitalker.data.sentences import sentences
+from avatar_omnitalker.text.espeak import Espeak, VoiceSettings
 from avatar_omnitalker.text.phonemes import PAUSE, PHONEME_VOCAB
 
-EXTRA_TEXT = ["Hello! I am your digital assistant. It is a pleasure to meet you today.",
-              "The quick brown fox jumps over the lazy dog. Which judge voiced the thin measure?"]
+EXTRA_TEXT = [
+    "Hello! I am your digital assistant. It is a pleasure to meet you today.",
+    "The quick brown fox jumps over the lazy dog. Which judge voiced the thin measure?",
+]
 
 
 def collect() -> list[str]:
@@ -31,7 +35,7 @@ def collect() -> list[str]:
 
 
 def main() -> None:
-    out = Path(__file__).with_name("vocab") / f"{PHONEME_VOCAB}.txt"
+    out = Path(avatar_omnitalker.text.__file__).with_name("vocab") / f"{PHONEME_VOCAB}.txt"
     tokens = collect()
     if out.is_file():
         old = out.read_text(encoding="utf-8").split("\n")[:-1]

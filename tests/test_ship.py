@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from avatar_omnitalker.infer.pipeline import GenerationSettings, Pipeline
+from avatar_omnitalker.infer.config import PipelineConfig
+from avatar_omnitalker.infer.pipeline import Pipeline
 from avatar_omnitalker.infer.reference import Reference
+from avatar_omnitalker.ship import ship
 from avatar_omnitalker.train.config import TrainConfig
-from avatar_omnitalker.train.ship import ship
 from avatar_omnitalker.train.trainer import train
 from avatar_omnitalker.train.vocoder import VocoderConfig, train_vocoder
 
@@ -17,14 +18,37 @@ def test_ship_round_trip(tmp_path):
 
     small_corpus = generate_corpus(tmp_path / "corpus", 2.0, ["en"], seed=2)  # 4 sources; speaker 3 is held out
     run = tmp_path / "run"
-    train(TrainConfig(corpus=str(small_corpus), out=str(run), model="tiny", steps=2, max_frames=2000, max_samples=4,
-                      save_every=2, warmup=1, threads=1).validate())
-    voc = train_vocoder(str(small_corpus), str(tmp_path / "voc"), VocoderConfig(dim=32, intermediate_dim=64, num_layers=1, batch=2, steps=2))
+    train(
+        TrainConfig(
+            corpus=str(small_corpus),
+            out=str(run),
+            model="tiny",
+            steps=2,
+            max_frames=2000,
+            max_samples=4,
+            save_every=2,
+            warmup=1,
+            threads=1,
+        ).validate()
+    )
+    voc = train_vocoder(
+        str(small_corpus),
+        str(tmp_path / "voc"),
+        VocoderConfig(dim=32, intermediate_dim=64, num_layers=1, batch=2, steps=2),
+    )
     assets = ship(run, voc, small_corpus, out=tmp_path / "assets")
     ref = Reference.load(assets / "reference.npz")
     assert 1.0 <= ref.duration <= 10.0 and ref.name.startswith("builtin-spk")
-    pipe = Pipeline.load(assets / "model", assets / "reference.npz", assets / "vocoder", renderer=None, settings=GenerationSettings(nfe=2))
-    assert pipe.vocoder.name == "vocos" and pipe.aligned
+    pipe = Pipeline.load(
+        PipelineConfig(
+            checkpoint=str(assets / "model"),
+            reference=str(assets / "reference.npz"),
+            vocoder=str(assets / "vocoder"),
+            nfe=2,
+            device="cpu",
+        )
+    )
+    assert pipe.vocoder.name == "vocos" and pipe.text_mode == "aligned"
     result = pipe.generate("Anna found the red box today.", progress=False)
     assert result.audio.size == result.motion.shape[0] * 960 and np.isfinite(result.audio).all()
     size = sum(p.stat().st_size for p in assets.rglob("*") if p.is_file())

@@ -15,8 +15,10 @@ from functools import lru_cache
 
 import numpy as np
 
+from avatar_omnitalker.errors import OmniTalkerError
+from avatar_omnitalker.text.phonemes import PAUSE
+
 ESPEAK_RATE = 22_050  # the library's fixed output rate
-PAUSE = "_"
 STRESS_MARKS = "ˈˌ"
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -36,16 +38,21 @@ class _EventId(ctypes.Union):
 
 class _Event(ctypes.Structure):
     _fields_ = [
-        ("type", ctypes.c_int), ("unique_identifier", ctypes.c_uint), ("text_position", ctypes.c_int),
-        ("length", ctypes.c_int), ("audio_position", ctypes.c_int), ("sample", ctypes.c_int),
-        ("user_data", ctypes.c_void_p), ("id", _EventId),
+        ("type", ctypes.c_int),
+        ("unique_identifier", ctypes.c_uint),
+        ("text_position", ctypes.c_int),
+        ("length", ctypes.c_int),
+        ("audio_position", ctypes.c_int),
+        ("sample", ctypes.c_int),
+        ("user_data", ctypes.c_void_p),
+        ("id", _EventId),
     ]
 
 
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
 
 
-class EspeakError(RuntimeError):
+class EspeakError(OmniTalkerError, RuntimeError):
     pass
 
 
@@ -114,8 +121,13 @@ class Espeak:
             lib.espeak_SetSynthCallback(self._callback)
             if lib.espeak_SetVoiceByName(settings.voice.encode()) != 0:
                 raise EspeakError(f"espeak-ng has no voice {settings.voice!r}")
-            for name, value in (("rate", settings.rate), ("pitch", settings.pitch), ("range", settings.pitch_range),
-                                ("volume", settings.volume), ("wordgap", settings.word_gap)):
+            for name, value in (
+                ("rate", settings.rate),
+                ("pitch", settings.pitch),
+                ("range", settings.pitch_range),
+                ("volume", settings.volume),
+                ("wordgap", settings.word_gap),
+            ):
                 lib.espeak_SetParameter(_PARAM[name], int(value), 0)
             self._chunks, self._events = [], []
             # espeak draws noise (klatt, breath) from its own generator and from rand(); both are
@@ -170,10 +182,20 @@ def _library() -> ctypes.CDLL:
     lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
     lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
     lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
-    lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-                                 ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
+    lib.espeak_Synth.argtypes = [
+        ctypes.c_char_p,
+        ctypes.c_size_t,
+        ctypes.c_uint,
+        ctypes.c_int,
+        ctypes.c_uint,
+        ctypes.c_uint,
+        ctypes.c_void_p,
+        ctypes.c_void_p,
+    ]
     data_path = espeakng_loader.get_data_path().encode()
-    rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path, _INIT_PHONEME_EVENTS | _INIT_PHONEME_IPA | _INIT_DONT_EXIT)
+    rate = lib.espeak_Initialize(
+        _AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path, _INIT_PHONEME_EVENTS | _INIT_PHONEME_IPA | _INIT_DONT_EXIT
+    )
     if rate <= 0:
         raise EspeakError(f"espeak_Initialize failed ({rate})")
     if rate != ESPEAK_RATE:

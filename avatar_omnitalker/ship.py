@@ -11,21 +11,25 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-import torch
 from loguru import logger
 from safetensors import safe_open
 from safetensors.torch import save_file
 
 from avatar_omnitalker import spec
-from avatar_omnitalker.data.dataset import Corpus
+from avatar_omnitalker.data.shards import Corpus
 from avatar_omnitalker.fileio import atomic_path
 from avatar_omnitalker.infer.reference import Reference
 from avatar_omnitalker.model.checkpoint import MODEL_FILE
 from avatar_omnitalker.render.parametric import Palette, ParametricRenderer
+from avatar_omnitalker.train.state import latest_checkpoint
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
-PALETTES = [((52, 78, 104), (231, 186, 160), (92, 56, 38)), ((96, 70, 110), (198, 150, 120), (40, 30, 28)),
-            ((60, 100, 80), (240, 200, 175), (170, 120, 60)), ((110, 90, 70), (150, 105, 80), (25, 20, 20))]
+PALETTES = [
+    ((52, 78, 104), (231, 186, 160), (92, 56, 38)),
+    ((96, 70, 110), (198, 150, 120), (40, 30, 28)),
+    ((60, 100, 80), (240, 200, 175), (170, 120, 60)),
+    ((110, 90, 70), (150, 105, 80), (25, 20, 20)),
+]
 
 
 def _fp16_copy(src: Path, dst: Path) -> None:
@@ -55,17 +59,24 @@ def pick_reference(corpus: Corpus, max_s: float = 6.0) -> Reference:
             n += 1
         a, b = segs[0]["start"], segs[n - 1]["end"]
         arrays = corpus.arrays(source)
-        audio = arrays["audio"].astype(np.float32) / 32767.0
-        return Reference.prepare(audio[spec.samples_for_frames(a):spec.samples_for_frames(b)], spec.SAMPLE_RATE,
-                                 arrays["motion"][a:b], " ".join(s["text"] for s in segs[:n]),
-                                 appearance_for(source.meta["speaker_id"]), name=f"builtin-{source.meta['speaker_id']}")
+        audio = arrays["audio"]
+        return Reference.prepare(
+            audio[spec.samples_for_frames(a) : spec.samples_for_frames(b)],
+            spec.SAMPLE_RATE,
+            arrays["motion"][a:b],
+            " ".join(s["text"] for s in segs[:n]),
+            appearance_for(source.meta["speaker_id"]),
+            name=f"builtin-{source.meta['speaker_id']}",
+        )
     raise ValueError(f"{corpus.root}: no held-out English source for the default reference")
 
 
 def ship(run: str | Path, vocoder: str | Path, corpus: str | Path, out: Path = ASSETS) -> Path:
     run = Path(run)
-    latest = (run / "latest").read_text().strip()
-    model_src = run / "checkpoints" / latest / MODEL_FILE
+    latest = latest_checkpoint(run)
+    if latest is None:
+        raise FileNotFoundError(f"{run}: no complete checkpoint to ship (is it a training run folder?)")
+    model_src = latest / MODEL_FILE
     (out / "model").mkdir(parents=True, exist_ok=True)
     _fp16_copy(model_src, out / "model" / MODEL_FILE)
     (out / "vocoder").mkdir(parents=True, exist_ok=True)
@@ -73,5 +84,5 @@ def ship(run: str | Path, vocoder: str | Path, corpus: str | Path, out: Path = A
     _fp16_copy(Path(vocoder) / "model.safetensors", out / "vocoder" / "model.safetensors")
     pick_reference(Corpus(corpus)).save(out / "reference.npz")
     total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-    logger.info("shipped {} ({}) + vocoder + reference: {:.1f} MB in {}", model_src.parent.name, run, total / 1e6, out)
+    logger.info("shipped {} ({}) + vocoder + reference: {:.1f} MB in {}", latest.name, run, total / 1e6, out)
     return out

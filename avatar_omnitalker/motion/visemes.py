@@ -8,12 +8,22 @@ for closures so that /p b m/ really shut the lips.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from avatar_omnitalker import spec
-from avatar_omnitalker.data.espeak import Phoneme
+
+
+class TimedPhoneme(Protocol):
+    """What the lips need of a phoneme (text.espeak.Phoneme is one): its IPA symbol and span."""
+
+    symbol: str
+    start: float  # seconds
+    end: float
+
 
 ANTICIPATION_S = 0.04
 
@@ -33,32 +43,69 @@ def _v(name: str, dominance: float, spread: float, **shape: float) -> Viseme:
 REST = _v("rest", 0.6, 0.10, jawOpen=0.02, mouthClose=0.05)
 VISEMES: dict[str, Viseme] = {
     "closure": _v("closure", 3.0, 0.035, jawOpen=0.04, mouthClose=0.75, mouthPressLeft=0.45, mouthPressRight=0.45),
-    "labiodental": _v("labiodental", 2.0, 0.04, jawOpen=0.08, mouthRollLower=0.6, mouthUpperUpLeft=0.25, mouthUpperUpRight=0.25),
+    "labiodental": _v(
+        "labiodental", 2.0, 0.04, jawOpen=0.08, mouthRollLower=0.6, mouthUpperUpLeft=0.25, mouthUpperUpRight=0.25
+    ),
     "dental": _v("dental", 1.0, 0.04, jawOpen=0.16, mouthStretchLeft=0.15, mouthStretchRight=0.15),
     "alveolar": _v("alveolar", 0.8, 0.04, jawOpen=0.14, mouthStretchLeft=0.2, mouthStretchRight=0.2),
     "postalveolar": _v("postalveolar", 1.2, 0.045, jawOpen=0.12, mouthFunnel=0.55, mouthShrugUpper=0.2),
     "velar": _v("velar", 0.6, 0.04, jawOpen=0.24),
     "rhotic": _v("rhotic", 1.0, 0.05, jawOpen=0.14, mouthPucker=0.35, mouthFunnel=0.3),
     "glide_w": _v("glide_w", 1.8, 0.05, jawOpen=0.1, mouthPucker=0.75, mouthFunnel=0.35),
-    "glide_j": _v("glide_j", 1.0, 0.05, jawOpen=0.1, mouthSmileLeft=0.3, mouthSmileRight=0.3, mouthStretchLeft=0.2, mouthStretchRight=0.2),
+    "glide_j": _v(
+        "glide_j",
+        1.0,
+        0.05,
+        jawOpen=0.1,
+        mouthSmileLeft=0.3,
+        mouthSmileRight=0.3,
+        mouthStretchLeft=0.2,
+        mouthStretchRight=0.2,
+    ),
     "open": _v("open", 1.0, 0.07, jawOpen=0.62, mouthLowerDownLeft=0.3, mouthLowerDownRight=0.3),
     "mid": _v("mid", 1.0, 0.07, jawOpen=0.38, mouthLowerDownLeft=0.15, mouthLowerDownRight=0.15),
-    "front_close": _v("front_close", 1.0, 0.06, jawOpen=0.16, mouthStretchLeft=0.45, mouthStretchRight=0.45, mouthSmileLeft=0.2, mouthSmileRight=0.2),
+    "front_close": _v(
+        "front_close",
+        1.0,
+        0.06,
+        jawOpen=0.16,
+        mouthStretchLeft=0.45,
+        mouthStretchRight=0.45,
+        mouthSmileLeft=0.2,
+        mouthSmileRight=0.2,
+    ),
     "rounded": _v("rounded", 1.3, 0.07, jawOpen=0.3, mouthPucker=0.55, mouthFunnel=0.5),
     "close_rounded": _v("close_rounded", 1.4, 0.07, jawOpen=0.14, mouthPucker=0.8, mouthFunnel=0.35),
     "rest": REST,
 }
 
 # IPA symbols (as espeak-ng names them) by their first character; affricates first.
-_AFFRICATES = {"tʃ": "postalveolar", "dʒ": "postalveolar", "tɕ": "postalveolar", "dʑ": "postalveolar", "ts": "alveolar", "dz": "alveolar"}
+_AFFRICATES = {
+    "tʃ": "postalveolar",
+    "dʒ": "postalveolar",
+    "tɕ": "postalveolar",
+    "dʑ": "postalveolar",
+    "ts": "alveolar",
+    "dz": "alveolar",
+}
 _CONSONANTS = {
-    **dict.fromkeys("pbm", "closure"), **dict.fromkeys("fv", "labiodental"), **dict.fromkeys("θð", "dental"),
-    **dict.fromkeys("tdnlszɾɫ", "alveolar"), **dict.fromkeys("ʃʒɕʑʂʐ", "postalveolar"),
-    **dict.fromkeys("kɡgŋhxχʔqɣ", "velar"), **dict.fromkeys("ɹrɻ", "rhotic"), **dict.fromkeys("wʍ", "glide_w"), "j": "glide_j",
+    **dict.fromkeys("pbm", "closure"),
+    **dict.fromkeys("fv", "labiodental"),
+    **dict.fromkeys("θð", "dental"),
+    **dict.fromkeys("tdnlszɾɫ", "alveolar"),
+    **dict.fromkeys("ʃʒɕʑʂʐ", "postalveolar"),
+    **dict.fromkeys("kɡgŋhxχʔqɣ", "velar"),
+    **dict.fromkeys("ɹrɻ", "rhotic"),
+    **dict.fromkeys("wʍ", "glide_w"),
+    "j": "glide_j",
 }
 _VOWELS = {
-    **dict.fromkeys("aɑæɐä", "open"), **dict.fromkeys("ʌəɚɜeɛɘɵɤ", "mid"), **dict.fromkeys("iɪɨ", "front_close"),
-    **dict.fromkeys("yʏ", "close_rounded"), **dict.fromkeys("oɔɒøœ", "rounded"), **dict.fromkeys("uʊɯ", "close_rounded"),
+    **dict.fromkeys("aɑæɐä", "open"),
+    **dict.fromkeys("ʌəɚɜeɛɘɵɤ", "mid"),
+    **dict.fromkeys("iɪɨ", "front_close"),
+    **dict.fromkeys("yʏ", "close_rounded"),
+    **dict.fromkeys("oɔɒøœ", "rounded"),
+    **dict.fromkeys("uʊɯ", "close_rounded"),
 }
 
 
@@ -82,7 +129,7 @@ def is_vowel(symbol: str) -> bool:
     return bool(s) and s[0] in _VOWELS
 
 
-def lip_motion(phonemes: tuple[Phoneme, ...] | list[Phoneme], num_frames: int, articulation: float = 1.0) -> np.ndarray:
+def lip_motion(phonemes: Sequence[TimedPhoneme], num_frames: int, articulation: float = 1.0) -> np.ndarray:
     """(num_frames, 61) motion with only the mouth/jaw blendshapes set, at FPS frame centres."""
     out = np.zeros((num_frames, spec.MOTION_DIM), dtype=np.float32)
     t = (np.arange(num_frames) + 0.5) / spec.FPS  # (T,)
@@ -96,7 +143,11 @@ def lip_motion(phonemes: tuple[Phoneme, ...] | list[Phoneme], num_frames: int, a
     centres = np.zeros(len(phonemes) + 2)
     weights = np.zeros_like(centres)
     spreads = np.zeros_like(centres)
-    items = [(REST, -1.0, 0.0)] + [(viseme_of(p.symbol), p.start, p.end) for p in phonemes] + [(REST, phonemes[-1].end, phonemes[-1].end + 1.0)]
+    items = (
+        [(REST, -1.0, 0.0)]
+        + [(viseme_of(p.symbol), p.start, p.end) for p in phonemes]
+        + [(REST, phonemes[-1].end, phonemes[-1].end + 1.0)]
+    )
     for i, (vis, start, end) in enumerate(items):
         for name, value in vis.shape.items():
             targets[i, col[name]] = value * (articulation if name != "mouthClose" else 1.0)

@@ -1,6 +1,6 @@
 """Rebuild the built-in char+pinyin vocab from pypinyin's dictionary (run by maintainers).
 
-`python -m avatar_omnitalker.text.build_vocab` rewrites vocab/char_pinyin.txt. The file is
+`python scripts/build_char_vocab.py` (from a checkout) rewrites the package's text/vocab/char_pinyin.txt. The file is
 committed: token ids are part of a trained model, so the vocab must never change under it.
 New symbols may only be appended.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import avatar_omnitalker.text
 from avatar_omnitalker.text.tokenizer import DEFAULT_VOCAB
 
 CJK_PUNCTUATION = "，。！？、；：（）《》【】「」『』…—～·"
@@ -40,7 +41,7 @@ def build_tokens() -> list[str]:
 
 
 def main() -> None:
-    out = Path(__file__).with_name("vocab") / f"{DEFAULT_VOCAB}.txt"
+    out = Path(avatar_omnitalker.text.__file__).with_name("vocab") / f"{DEFAULT_VOCAB}.txt"
     tokens = build_tokens()
     out.write_text("\n".join(tokens) + "\n", encoding="utf-8")
     print(f"wrote {len(tokens)} tokens to {out}")

@@ -92,7 +92,7 @@ GENERATE_CASES = [
     ("nfe 1000", ["--text", "Hi.", "--nfe", "1000"], "--nfe must be between 1 and 64"),
     ("size 100000", ["--text", "Hi.", "--size", "100000"], "--size must be between 64 and 2048"),
     ("device tpu9", ["--text", "Hi.", "--device", "tpu9"], "device must be 'auto', 'cpu', 'cuda' or 'cuda:N'"),
-    ("renderer not ONNX by name", ["--text", "Hi.", "--renderer", "face.png"], "renderer must be 'parametric' or"),
+    ("renderer unknown name", ["--text", "Hi.", "--renderer", "face.png"], "renderer must be one of ('auto', 'photo'"),
     ("renderer file not ONNX", ["--text", "Hi.", "--renderer", "{tmp}/renderer.onnx"], "not an ONNX model"),
     (
         "reference without transcript",

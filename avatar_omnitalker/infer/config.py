@@ -22,6 +22,7 @@ from avatar_omnitalker.errors import ConfigError
 # real time on a 2-core CPU (16 steps measured 1.18 x real time there).
 DEFAULT_NFE = 7
 METHODS = ("euler", "midpoint")
+RENDERERS = ("auto", "photo", "parametric")
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda|cuda:\d+)$")
 
 
@@ -43,7 +44,11 @@ class PipelineConfig:
     method: str = _opt("euler", "ODE solver: euler or midpoint", choices=METHODS)
     seed: int = _opt(0, "random seed (the same seed and text give the same output)", 0, 2**31 - 1)
     speed: float = _opt(1.0, "speaking rate relative to the reference", 0.25, 4.0)
-    renderer: str = _opt("parametric", "'parametric' or a path to an .onnx renderer")
+    renderer: str = _opt(
+        "auto",
+        "'auto' (the photo renderer when the reference has face frames, else parametric), "
+        "'photo', 'parametric' or a path to an .onnx renderer",
+    )
     size: int = _opt(512, "video frame size in pixels (square)", 64, 2048)
 
     def __post_init__(self) -> None:
@@ -69,8 +74,8 @@ class PipelineConfig:
                 raise ConfigError(f"{f.name} must be one of {meta['choices']}, got {value!r}")
         if not DEVICE_PATTERN.match(self.device):
             raise ConfigError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
-        if self.renderer != "parametric" and not str(self.renderer).endswith(".onnx"):
-            raise ConfigError(f"renderer must be 'parametric' or a path to an .onnx file, got {self.renderer!r}")
+        if self.renderer not in RENDERERS and not str(self.renderer).endswith(".onnx"):
+            raise ConfigError(f"renderer must be one of {RENDERERS} or a path to an .onnx file, got {self.renderer!r}")
 
     def replace(self, **changes: Any) -> PipelineConfig:
         return dataclasses.replace(self, **changes)

@@ -40,6 +40,64 @@ class ReferenceDataError(OmniTalkerError, ValueError):
     """The reference cannot be used; the message says what to fix."""
 
 
+FACE_POINTS = 478  # MediaPipe face mesh with irises
+JPEG_QUALITY = 90
+
+
+@dataclass(frozen=True)
+class FaceFrames:
+    """A few frames of the reference person, what the photo renderer animates: square crops of one
+    fixed window around the face (so the background does not jump between them), their MediaPipe
+    landmarks in crop pixels and their solved motion. Stored as JPEG inside the reference .npz."""
+
+    images: np.ndarray  # (K, S, S, 3) uint8 RGB
+    landmarks: np.ndarray  # (K, 478, 3) float32: x, y in crop pixels, z in the same scale
+    motion: np.ndarray  # (K, 61) float32, the reference clip's motion at those frames
+
+    def __post_init__(self) -> None:
+        k = len(self.images)
+        if self.images.ndim != 4 or self.images.shape[3] != 3 or self.images.shape[1] != self.images.shape[2] or k < 1:
+            raise ReferenceDataError(f"face frames must be (K, S, S, 3) images, got {self.images.shape}")
+        if self.landmarks.shape != (k, FACE_POINTS, 3) or not np.isfinite(self.landmarks).all():
+            raise ReferenceDataError(
+                f"face landmarks must be finite ({k}, {FACE_POINTS}, 3), got {self.landmarks.shape}"
+            )
+        if self.motion.shape != (k, spec.MOTION_DIM):
+            raise ReferenceDataError(f"face-frame motion must be ({k}, {spec.MOTION_DIM}), got {self.motion.shape}")
+
+    def encode(self) -> dict[str, np.ndarray]:
+        from io import BytesIO
+
+        from PIL import Image
+
+        blobs = []
+        for image in self.images:
+            buffer = BytesIO()
+            Image.fromarray(image).save(buffer, format="JPEG", quality=JPEG_QUALITY)
+            blobs.append(np.frombuffer(buffer.getvalue(), np.uint8))
+        return {
+            "face_jpeg": np.concatenate(blobs),
+            "face_jpeg_sizes": np.array([b.size for b in blobs], np.int64),
+            "face_landmarks": self.landmarks.astype(np.float32),
+            "face_motion": self.motion.astype(np.float32),
+        }
+
+    @classmethod
+    def decode(cls, fields: dict[str, np.ndarray]) -> FaceFrames:
+        from io import BytesIO
+
+        from PIL import Image
+
+        ends = np.cumsum(fields["face_jpeg_sizes"])
+        images = [
+            np.asarray(Image.open(BytesIO(fields["face_jpeg"][e - n : e].tobytes())).convert("RGB"))
+            for e, n in zip(ends, fields["face_jpeg_sizes"])
+        ]
+        return cls(
+            np.stack(images), fields["face_landmarks"].astype(np.float32), fields["face_motion"].astype(np.float32)
+        )
+
+
 @dataclass(frozen=True)
 class Reference:
     audio: np.ndarray  # (frames * 960,) float32, 24 kHz, loudness-normalised
@@ -47,6 +105,7 @@ class Reference:
     transcript: str
     appearance: np.ndarray  # (H, W, 3) uint8 RGB
     name: str = "reference"
+    faces: FaceFrames | None = None  # frames of the person (photo renderer); None: not a real person
 
     def __post_init__(self) -> None:
         if self.motion.ndim != 2 or self.motion.shape[1] != spec.MOTION_DIM:
@@ -118,6 +177,7 @@ class Reference:
         name: str = "reference",
         tokenizer: Tokenizer | None = None,
         fps: float = spec.FPS,
+        faces: FaceFrames | None = None,
     ) -> Reference:
         """Resample to 24 kHz, normalise loudness, trim silence at both ends (motion trimmed with
         it), and check the 1-10 s length and the transcript against the vocab."""
@@ -173,6 +233,7 @@ class Reference:
             transcript.strip(),
             np.ascontiguousarray(appearance, dtype=np.uint8),
             name,
+            faces,
         )
 
     # ------------------------------------------------------------------ storage
@@ -189,6 +250,7 @@ class Reference:
                 transcript=np.array(self.transcript),
                 appearance=self.appearance,
                 name=np.array(self.name),
+                **(self.faces.encode() if self.faces is not None else {}),
             )
         return path
 
@@ -215,4 +277,5 @@ class Reference:
             str(fields["transcript"]),
             fields["appearance"].astype(np.uint8),
             str(fields["name"]),
+            FaceFrames.decode(fields) if "face_jpeg" in fields else None,
         )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from avatar_omnitalker import spec
+from avatar_omnitalker.motion.pose import rotation_matrix
 from avatar_omnitalker.render.base import Renderer, check_motion
 
 IDX = spec.MOTION_INDEX
@@ -106,15 +107,6 @@ def _coverage(xs: np.ndarray, ys: np.ndarray, centre: np.ndarray, ax: np.ndarray
     r = np.sqrt(a * a + b * b)
     scale = min(np.hypot(*ax), np.hypot(*ay))  # pixels per unit radius along the short axis
     return np.clip((1.0 - r) * scale + 0.5, 0.0, 1.0)
-
-
-def rotation_matrix(pitch: float, yaw: float, roll: float) -> np.ndarray:
-    """Rz(roll) Ry(yaw) Rx(pitch) in head coordinates (x right, y down, w toward the camera)."""
-    cp, sp, cy, sy, cr, sr = np.cos(pitch), np.sin(pitch), np.cos(yaw), np.sin(yaw), np.cos(roll), np.sin(roll)
-    rx = np.array([[1, 0, 0], [0, cp, -sp], [0, sp, cp]])
-    ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
-    rz = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]])
-    return rz @ ry @ rx
 
 
 class ParametricRenderer(Renderer):

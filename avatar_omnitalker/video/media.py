@@ -77,3 +77,17 @@ def crop_face(image: np.ndarray, centre: tuple[float, float], face_width: float,
     ys = np.clip(np.round(np.linspace(centre[1] - half, centre[1] + half, size)).astype(int), 0, image.shape[0] - 1)
     xs = np.clip(np.round(np.linspace(centre[0] - half, centre[0] + half, size)).astype(int), 0, image.shape[1] - 1)
     return image[ys][:, xs].copy()
+
+
+def crop_window(image: np.ndarray, x0: float, y0: float, side: float, size: int) -> np.ndarray:
+    """The square [x0, x0 + side) x [y0, y0 + side) of the image resampled to size x size
+    (bilinear; outside the image the edge pixels repeat)."""
+    import cv2
+
+    scale = side / size
+    grid = (np.arange(size, dtype=np.float32) + 0.5) * scale - 0.5
+    map_x = np.broadcast_to(grid[None, :] + x0, (size, size)).astype(np.float32)
+    map_y = np.broadcast_to(grid[:, None] + y0, (size, size)).astype(np.float32)
+    return cv2.remap(
+        image, map_x, map_y, cv2.INTER_AREA if scale > 1 else cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )

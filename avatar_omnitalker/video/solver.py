@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from avatar_omnitalker import spec
+from avatar_omnitalker.motion.pose import angles_from_camera_axes
 
 IDX = spec.MOTION_INDEX
 
@@ -34,22 +35,22 @@ class SolvedMotion:
     confidence: np.ndarray  # (T,) in [0, 1]
 
 
-def head_rotation(points: np.ndarray) -> np.ndarray:
-    """(T, 478, 3) pixels (x right, y down, z away) -> (T, 3) pitch, yaw, roll in radians."""
+def head_axes(points: np.ndarray) -> np.ndarray:
+    """(..., 478, 3) pixels (x right, y down, z away) -> (..., 3, 3) the head's axes (columns) in
+    camera coordinates: x along the eye corners, y from forehead to chin, z into the screen."""
     p = points.astype(np.float64)
-    x = p[:, L_EYE_OUT] - p[:, R_EYE_OUT]
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    down = p[:, CHIN] - p[:, FOREHEAD]
-    y = down - (down * x).sum(1, keepdims=True) * x
-    y /= np.linalg.norm(y, axis=1, keepdims=True)
+    x = p[..., L_EYE_OUT, :] - p[..., R_EYE_OUT, :]
+    x /= np.linalg.norm(x, axis=-1, keepdims=True)
+    down = p[..., CHIN, :] - p[..., FOREHEAD, :]
+    y = down - (down * x).sum(-1, keepdims=True) * x
+    y /= np.linalg.norm(y, axis=-1, keepdims=True)
     z = np.cross(x, y)  # into the screen
-    rot = np.stack([x, y, z], axis=2)  # columns: head axes in camera space
-    rot[:, 2, :] *= -1  # camera z away -> the renderer's w toward the camera ...
-    rot[:, :, 2] *= -1  # ... on both sides (S R S with S = diag(1, 1, -1))
-    yaw = -np.arcsin(np.clip(rot[:, 2, 0], -1, 1))
-    pitch = np.arctan2(rot[:, 2, 1], rot[:, 2, 2])
-    roll = np.arctan2(rot[:, 1, 0], rot[:, 0, 0])
-    return np.stack([pitch, yaw, roll], axis=1)
+    return np.stack([x, y, z], axis=-1)
+
+
+def head_rotation(points: np.ndarray) -> np.ndarray:
+    """(T, 478, 3) pixels -> (T, 3) pitch, yaw, roll in radians (motion/pose.py's convention)."""
+    return angles_from_camera_axes(head_axes(points))
 
 
 def _dist(p: np.ndarray, a: int, b: int) -> np.ndarray:

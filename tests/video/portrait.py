@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from avatar_omnitalker.render.parametric import rotation_matrix
+from avatar_omnitalker.motion.pose import rotation_matrix
 
 
 def turn(
@@ -83,3 +83,39 @@ def close_eye(
     if cover > top:
         out[cover - 1 : cover + 1, x0:x1] = (70, 45, 40)  # the lash line
     return out
+
+
+def talking_video(path, face, text="Bob made a maple pie. Then he ate it all.", lead_s=0.5, seed=0, sway_deg=(0, 0, 6)):
+    """The portrait speaking espeak speech: mouth opening from the clip's jaw, blinks, and head sway
+    of (pitch, yaw, roll) amplitudes in degrees. Returns (clip, jaw, blink, rotation (n, 3))."""
+    from avatar_omnitalker import spec
+    from avatar_omnitalker.data.synth import synthesize_clip
+    from avatar_omnitalker.render.video import write_mp4
+
+    img, centre, p = face
+    clip = synthesize_clip(text, seed=seed)
+    lead = int(lead_s * spec.FPS)
+    idx = spec.MOTION_INDEX
+    jaw = np.concatenate([np.zeros(lead), clip.motion[:, idx["jawOpen"]], np.zeros(lead)])
+    blink = np.concatenate([np.zeros(lead), clip.motion[:, idx["eyeBlinkLeft"]], np.zeros(lead)])
+    n = len(jaw)
+    phase = np.linspace(0, 4, n)
+    rotation = np.stack(
+        [
+            np.radians(sway_deg[0]) * np.sin(0.7 * phase + 1),
+            np.radians(sway_deg[1]) * np.sin(0.5 * phase),
+            np.radians(sway_deg[2]) * np.sin(phase),
+        ],
+        1,
+    )
+    frames = []
+    for j, b, r in zip(jaw, blink, rotation):
+        f = open_mouth(img, (p[61], p[291]), 0.5 * (p[13, 1] + p[14, 1]), 0.6 * j)
+        f = close_eye(f, (p[33], p[133]), p[159, 1], p[145, 1], b)
+        f = close_eye(f, (p[263], p[362]), p[386, 1], p[374, 1], b)
+        frames.append(turn(f, centre, *r))
+    audio = np.concatenate(
+        [np.zeros(spec.samples_for_frames(lead)), clip.audio, np.zeros(spec.samples_for_frames(lead))]
+    )
+    write_mp4(path, iter(frames), audio.astype(np.float32), n)
+    return clip, jaw, blink, rotation

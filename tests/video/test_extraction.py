@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from avatar_omnitalker import spec
-from avatar_omnitalker.data.synth import synthesize_clip
 from avatar_omnitalker.infer.reference import Reference, ReferenceDataError
 from avatar_omnitalker.render.video import write_mp4
 from avatar_omnitalker.video.extract import ExtractionError, extract_motion
@@ -17,7 +16,7 @@ from avatar_omnitalker.video.landmarks import mediapipe_python, video_landmarks
 from avatar_omnitalker.video.media import MediaError, read_audio
 from avatar_omnitalker.video.prepare import prepare_reference
 from avatar_omnitalker.video.preprocess import preprocess
-from tests.video.portrait import astronaut_face, close_eye, open_mouth, turn
+from tests.video.portrait import astronaut_face, talking_video, turn
 
 IDX = spec.MOTION_INDEX
 
@@ -29,28 +28,6 @@ def face(tmp_path_factory):
     path = tmp_path_factory.mktemp("still") / "still.mp4"
     write_mp4(path, iter([img] * 2), np.zeros(2 * 960, np.float32), 2)
     return img, centre, video_landmarks(path).points[0]
-
-
-def talking_video(path, face, text="Bob made a maple pie. Then he ate it all.", lead_s=0.5, seed=0):
-    """The portrait speaking espeak speech: mouth opening from the clip's jaw, blinks, head sway."""
-    img, centre, p = face
-    clip = synthesize_clip(text, seed=seed)
-    lead = int(lead_s * spec.FPS)
-    jaw = np.concatenate([np.zeros(lead), clip.motion[:, IDX["jawOpen"]], np.zeros(lead)])
-    blink = np.concatenate([np.zeros(lead), clip.motion[:, IDX["eyeBlinkLeft"]], np.zeros(lead)])
-    n = len(jaw)
-    roll = np.radians(6) * np.sin(np.linspace(0, 4, n))
-    frames = []
-    for j, b, r in zip(jaw, blink, roll):
-        f = open_mouth(img, (p[61], p[291]), 0.5 * (p[13, 1] + p[14, 1]), 0.6 * j)
-        f = close_eye(f, (p[33], p[133]), p[159, 1], p[145, 1], b)
-        f = close_eye(f, (p[263], p[362]), p[386, 1], p[374, 1], b)
-        frames.append(turn(f, centre, 0.0, 0.0, r))
-    audio = np.concatenate(
-        [np.zeros(spec.samples_for_frames(lead)), clip.audio, np.zeros(spec.samples_for_frames(lead))]
-    )
-    write_mp4(path, iter(frames), audio.astype(np.float32), n)
-    return clip, jaw, blink, roll
 
 
 def test_head_rotation_closed_loop(face, tmp_path):

@@ -25,8 +25,10 @@ class BenchResult:
     prompt_s: float
     target_s: float
     seconds: float  # median wall time of one request
-    rtf: float  # seconds / target_s
+    rtf: float  # seconds / target_s (per request: / batch)
     runs: int
+    batch: int = 1
+    engine: str = "torch"
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -43,6 +45,8 @@ def bench_model(
     dtype: str = "float32",
     runs: int = 3,
     compile: bool = False,
+    batch: int = 1,
+    engine: str = "torch",
 ) -> BenchResult:
     torch_dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[dtype]
     model = FlowMatching(config).to(device=device, dtype=torch_dtype).eval()
@@ -52,15 +56,30 @@ def bench_model(
         model.backbone = torch.compile(model.backbone)
     ref_frames = round(prompt_s * spec.FPS)
     total = ref_frames + round(target_s * spec.FPS)
-    ref_mel = torch.randn(1, spec.mel_frames_for_motion(ref_frames), config.model.mel_dim)
-    ref_motion = torch.randn(1, ref_frames, config.model.motion_dim)
-    text = torch.randint(0, config.model.text_vocab_size, (1, int(13 * 15)))  # ~15 chars/s
+    ref_mel = torch.randn(batch, spec.mel_frames_for_motion(ref_frames), config.model.mel_dim)
+    ref_motion = torch.randn(batch, ref_frames, config.model.motion_dim)
+    text = torch.randint(0, config.model.text_vocab_size, (batch, int(13 * 15)))  # ~15 chars/s
+    velocity = None
+    if engine == "onnx":
+        from avatar_omnitalker.infer.pipeline import onnx_engine_for
+
+        velocity = onnx_engine_for(model.float(), device)
 
     def once() -> float:
         if device.startswith("cuda"):
             torch.cuda.synchronize()
         start = time.perf_counter()
-        model.sample(ref_mel, ref_motion, text, total, steps=nfe, cfg_strength=cfg_strength, method=method, seed=0)
+        model.sample(
+            ref_mel,
+            ref_motion,
+            text,
+            total,
+            steps=nfe,
+            cfg_strength=cfg_strength,
+            method=method,
+            seed=list(range(batch)),
+            engine=velocity,
+        )
         if device.startswith("cuda"):
             torch.cuda.synchronize()
         return time.perf_counter() - start
@@ -81,6 +100,8 @@ def bench_model(
         prompt_s,
         target_s,
         round(seconds, 4),
-        round(seconds / target_s, 4),
+        round(seconds / target_s / batch, 4),
         runs,
+        batch,
+        engine,
     )

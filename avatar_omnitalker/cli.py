@@ -49,17 +49,19 @@ def _bench(args: argparse.Namespace) -> int:
         dtype=args.dtype,
         runs=args.runs,
         compile=args.compile,
+        batch=args.batch,
+        engine=args.engine,
     )
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     else:
         print(
             f"{result.config} on {result.device} ({result.dtype}), {result.params / 1e6:.2f} M params, "
-            f"NFE {result.nfe} {result.method}, CFG {result.cfg_strength} packed"
+            f"NFE {result.nfe} {result.method}, CFG {result.cfg_strength} packed, engine {result.engine}"
         )
         print(
-            f"{result.prompt_s:.0f} s prompt + {result.target_s:.0f} s target: "
-            f"{result.seconds:.3f} s per request, real-time factor {result.rtf:.4f}"
+            f"{result.prompt_s:.0f} s prompt + {result.target_s:.0f} s target, batch {result.batch}: "
+            f"{result.seconds:.3f} s per solve, real-time factor {result.rtf:.4f} per request"
         )
     return 0
 
@@ -250,6 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", type=float, default=10.0, help="target seconds")
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--compile", action="store_true", help="torch.compile the backbone")
+    p.add_argument("--batch", type=int, default=1, help="requests solved together (aggregate RTF is reported)")
+    p.add_argument("--engine", choices=("torch", "onnx"), default="torch", help="the velocity step's runtime")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_bench)
     p = sub.add_parser("generate", help="text + reference -> talking-head MP4 (and motion data)")

@@ -23,6 +23,7 @@ from avatar_omnitalker.errors import ConfigError
 DEFAULT_NFE = 7
 METHODS = ("euler", "midpoint")
 RENDERERS = ("auto", "photo", "parametric")
+ENGINES = ("torch", "onnx")
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda|cuda:\d+)$")
 
 
@@ -44,6 +45,9 @@ class PipelineConfig:
     method: str = _opt("euler", "ODE solver: euler or midpoint", choices=METHODS)
     seed: int = _opt(0, "random seed (the same seed and text give the same output)", 0, 2**31 - 1)
     speed: float = _opt(1.0, "speaking rate relative to the reference", 0.25, 4.0)
+    engine: str = _opt(
+        "torch", "the velocity step: 'torch', or 'onnx' (ONNX Runtime; exported once, cached)", choices=ENGINES
+    )
     renderer: str = _opt(
         "auto",
         "'auto' (the photo renderer when the reference has face frames, else parametric), "

@@ -7,6 +7,7 @@ real-time session drives `synthesize()`; `omnitalker generate` drives `generate(
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -62,6 +63,27 @@ class Result:
         return self.motion.shape[0] / spec.FPS
 
 
+def onnx_engine_for(model: FlowMatching, device: str):
+    """The model's guided velocity on ONNX Runtime, exported on first use into the user cache
+    (keyed by a hash of the weights and config, so a changed model is exported anew)."""
+    import hashlib
+    import os
+
+    from avatar_omnitalker.fileio import atomic_path
+    from avatar_omnitalker.model.onnx_engine import OnnxVelocity, export_velocity
+
+    digest = hashlib.sha256(repr(model.config).encode())
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().float().cpu().numpy().tobytes())
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "avatar-omnitalker" / "onnx"
+    path = cache / f"{model.config.name}-{digest.hexdigest()[:16]}.onnx"
+    if not path.is_file():
+        with atomic_path(path) as tmp:
+            export_velocity(copy.deepcopy(model).cpu(), tmp)
+    return OnnxVelocity(path, device)
+
+
 def resolve_device(device: str) -> str:
     """'auto' -> the first CUDA device when torch sees one, else the CPU; a CUDA device that is not
     there is an error, not a crash later."""
@@ -95,6 +117,7 @@ class Pipeline:
                 f"the vocab has {len(self.tokenizer)} tokens, the model expects {model.config.model.text_vocab_size}"
             )
         self.config = config
+        self.engine = None  # None: the torch backbone; else a velocity engine (model/onnx_engine.py)
         self.chunker_factory = lambda: dataclasses.replace(chunker) if chunker else TextChunker()
         self.set_reference(reference)
 
@@ -126,7 +149,10 @@ class Pipeline:
         voc = load_vocoder(vocoder, device)
         if reference is None:
             reference = defaults.builtin_reference() if config.reference is None else Reference.load(config.reference)
-        return cls(model, voc, reference, config)
+        pipeline = cls(model, voc, reference, config)
+        if config.engine == "onnx":
+            pipeline.engine = onnx_engine_for(model, device)
+        return pipeline
 
     def set_reference(self, reference: Reference) -> None:
         if self.text_mode == "aligned":
@@ -187,6 +213,7 @@ class Pipeline:
                 sway=c.sway,
                 method=c.method,
                 seed=[seeds[job.index] for job in jobs],
+                engine=self.engine,
             )
             stats = self.model.stats
             ref_mel = spec.mel_frames_for_motion(ref.frames)

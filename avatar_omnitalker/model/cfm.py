@@ -228,7 +228,10 @@ class FlowMatching(nn.Module):
         epss: bool = True,
         seed: int | Sequence[int] | None = None,
         generate_motion: bool = True,
+        engine: Callable[..., tuple[Tensor, Tensor]] | None = None,
     ) -> SampleOutput:
+        """`engine` (e.g. model.onnx_engine.OnnxVelocity) replaces the guided network call; the
+        loop, schedule, noise and guidance stay this code's."""
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
         self.eval()
@@ -279,7 +282,10 @@ class FlowMatching(nn.Module):
         text_u = self.backbone.embed_text(text, mel_lens, drop_text=True) if cfg_strength > 0 else None
 
         xa, xm = self._noise(mel_lens, total if generate_motion else None, seed, dtype)
-        velocity = self._velocity_fn(cond_a, cond_m, text_c, text_u, audio_mask, motion_mask, cfg_strength)
+        if engine is not None and generate_motion and cfg_strength > 0:
+            velocity = self._engine_velocity_fn(engine, cond_a, cond_m, text_c, text_u, mel_lens, total, cfg_strength)
+        else:
+            velocity = self._velocity_fn(cond_a, cond_m, text_c, text_u, audio_mask, motion_mask, cfg_strength)
         ts = timesteps(steps, sway, epss, device).to(dtype)
         for t0, t1 in zip(ts[:-1], ts[1:]):
             dt = t1 - t0
@@ -351,6 +357,27 @@ class FlowMatching(nn.Module):
             return va, vm
 
         return guided
+
+    def _engine_velocity_fn(
+        self, engine, cond_a, cond_m, text_c, text_u, mel_lens, total, cfg_strength
+    ) -> Callable[[Tensor, Tensor, Tensor | None], tuple[Tensor, Tensor | None]]:
+        """The guided step through an external engine: masks always given (all valid for one request)."""
+        device, dtype = cond_a.device, cond_a.dtype
+        fixed = dict(
+            cond_audio=cond_a.float(),
+            cond_motion=cond_m.float(),
+            text_cond=text_c.float(),
+            text_uncond=text_u.float(),
+            audio_mask=lens_to_mask(mel_lens, cond_a.shape[1]),
+            motion_mask=lens_to_mask(total, cond_m.shape[1]),
+            cfg=torch.tensor([float(cfg_strength)]),
+        )
+
+        def step(t: Tensor, xa: Tensor, xm: Tensor | None) -> tuple[Tensor, Tensor | None]:
+            va, vm = engine(x_audio=xa.float(), x_motion=xm.float(), time=t.float().reshape(1), **fixed)
+            return va.to(device=device, dtype=dtype), vm.to(device=device, dtype=dtype)
+
+        return step
 
     def _noise(
         self, mel_lens: Tensor, motion_lens: Tensor | None, seed: int | Sequence[int] | None, dtype: torch.dtype

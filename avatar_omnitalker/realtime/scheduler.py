@@ -28,6 +28,7 @@ class _Request:
     seed: int
     future: Future
     key: object  # who asked: a batch takes at most one request per key
+    first: bool = False  # the first chunk of a reply: served before later chunks
 
 
 class BatchScheduler:
@@ -45,14 +46,20 @@ class BatchScheduler:
         self._thread = threading.Thread(target=self._run, name="omnitalker-scheduler", daemon=True)
         self._thread.start()
 
-    def submit(self, text: str, seed: int = 0, key: object = None) -> Future:
+    def submit(self, text: str, seed: int = 0, key: object = None, first: bool = False) -> Future:
         """Queue one chunk; `key` (a session) gets at most one chunk per batch, so each session's
-        next chunk is ready as early as possible instead of waiting for a whole turn."""
+        next chunk is ready as early as possible instead of waiting for a whole turn. `first` (the
+        first chunk of a reply, which a user is waiting for) goes ahead of queued later chunks."""
         fut: Future = Future()
+        request = _Request(text, seed, fut, key if key is not None else object(), first)
         with self._cond:
             if self._stopped:
                 raise RuntimeError("the scheduler is stopped")
-            self._queue.append(_Request(text, seed, fut, key if key is not None else object()))
+            if first:
+                ahead = sum(1 for r in self._queue if r.first)  # first chunks keep their own order
+                self._queue.insert(ahead, request)
+            else:
+                self._queue.append(request)
             self._cond.notify()
         return fut
 

@@ -138,7 +138,7 @@ class AvatarSession:
     def _submit(self, turn: _Turn, chunk: str) -> None:
         seed = self.settings.seed + turn.chunks
         turn.chunks += 1
-        turn.pending.append((chunk, self.scheduler.submit(chunk, seed, key=self)))
+        turn.pending.append((chunk, self.scheduler.submit(chunk, seed, key=self, first=turn.chunks == 1)))
 
     def interrupt(self) -> None:
         """Drop everything queued or being generated; the next frame is idle."""

@@ -25,6 +25,7 @@ from avatar_omnitalker.infer.pipeline import resolve_device
         (dict(method="rk4"), "method must be one of"),
         (dict(renderer="face.png"), "renderer must be"),
         (dict(seed=-1), "seed must be between"),
+        (dict(engine="tensorrt"), "engine must be one of"),
         (dict(nfe=True), "nfe must be an integer"),
     ],
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -34,6 +35,8 @@ def test_a_failing_request_in_a_batch_of_four_leaves_the_other_three_unaffected(
     scheduler = BatchScheduler(pipeline, max_batch=4)
     try:
         blocker = scheduler.submit("Wait.", 0, key="blocker")
+        while not blocker.running():
+            time.sleep(0.01)
         texts = ["Good morning.", "BROKEN text.", "See you soon!", "Thank you."]
         futures = [scheduler.submit(t, 7, key=f"session-{i}") for i, t in enumerate(texts)]
         release.set()
@@ -69,3 +72,31 @@ def test_a_stopped_scheduler_refuses_work(pipeline):
     scheduler.stop()
     with pytest.raises(RuntimeError, match="stopped"):
         scheduler.submit("Hi.", 0)
+
+
+def test_the_first_chunk_of_a_reply_goes_ahead_of_later_chunks(pipeline):
+    real = pipeline.synthesize
+    release = threading.Event()
+    order: list[str] = []
+
+    def recording(texts, seeds=None):
+        if texts == ["Wait."]:
+            release.wait(30)
+        order.extend(texts)
+        return real(texts, seeds)
+
+    pipeline.synthesize = recording
+    scheduler = BatchScheduler(pipeline, max_batch=1)
+    try:
+        blocker = scheduler.submit("Wait.", 0)
+        while not blocker.running():  # the worker is busy with it: the rest queues behind
+            time.sleep(0.01)
+        later = [scheduler.submit(f"Later chunk {i}.", i, key="a") for i in range(2)]
+        first = scheduler.submit("First words.", 0, key="b", first=True)
+        release.set()
+        for fut in [blocker, first, *later]:
+            fut.result(120)
+    finally:
+        pipeline.synthesize = real
+        scheduler.stop()
+    assert order == ["Wait.", "First words.", "Later chunk 0.", "Later chunk 1."]

@@ -69,12 +69,17 @@ def main() -> None:
     parser.add_argument("--nfe", type=int, default=None)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--reference", help="reference .npz (with face frames: the photo renderer)")
+    parser.add_argument("--engine", default="torch", choices=("torch", "onnx"))
     args = parser.parse_args()
     config = {"size": args.size, "device": args.device}
     if args.nfe:
         config["nfe"] = args.nfe
     if args.checkpoint:
         config["checkpoint"] = args.checkpoint
+    if args.reference:
+        config["reference"] = args.reference
+    config["engine"] = args.engine
     for n in args.sessions:
         print(json.dumps(run(n, config, args.seconds)))
         sys.stdout.flush()

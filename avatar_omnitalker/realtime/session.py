@@ -231,16 +231,24 @@ class AvatarSession:
             turn.held.append((part, end))
 
     def _may_start(self, turn: _Turn) -> bool:
-        """Start a reply when the speech ready to play lasts at least as long as generating the
-        rest is expected to take (the scheduler's measured real-time factor x the rest's length),
-        so a started reply never stalls for idle frames when the model is fast enough."""
+        """Start a reply once no later chunk can arrive after playback reaches it. Chunks are made
+        one after another, so chunk k (of the rest, durations d_1..d_k) is ready after
+        rtf x (d_1 + ... + d_k), while playback reaches it after ready + d_1 + ... + d_(k-1): the
+        reply may start when `ready` covers the largest rtf x R_k - R_(k-1) (with a margin). With
+        a fast model that is the first chunk alone; near real time it is most of the reply."""
         ready = sum(part[0].size for part, _ in turn.held) + self.timeline.pending_samples()
         if ready == 0:
             return False
+        per_char = self._seconds_per_char or DEFAULT_SECONDS_PER_CHAR
         rest = [chunk for chunk, _ in turn.pending] + [turn.chunker.pending_text]
-        rest_s = sum(text_weight(c) for c in rest) * (self._seconds_per_char or DEFAULT_SECONDS_PER_CHAR)
         rtf = self.scheduler.rtf if self.scheduler.rtf is not None else 1.0
-        return ready / spec.SAMPLE_RATE >= START_MARGIN * rtf * rest_s
+        need = played = made = 0.0
+        for chunk in rest:
+            seconds = text_weight(chunk) * per_char
+            made += seconds
+            need = max(need, rtf * made - played)
+            played += seconds
+        return ready / spec.SAMPLE_RATE >= START_MARGIN * need
 
     def _learn_rate(self, chunk: str, audio: np.ndarray) -> None:
         weight = text_weight(chunk)

@@ -127,6 +127,11 @@ def test_a_reply_starts_only_when_what_is_ready_outlasts_generating_the_rest(pip
         assert session._may_start(turn)
         scheduler.rtf = 0.9  # 2.7 s of work: 2 s ready would run dry
         assert not session._may_start(turn)
+        turn.pending.append(("y" * 30, Future()))  # a second 3 s chunk: made while the first one plays
+        scheduler.rtf = 0.5
+        assert session._may_start(turn), "2 s ready covers 1.5 s of work; the 2nd chunk is made during the 1st"
+        scheduler.rtf = 1.0  # real time: the first chunk's 3 s of work must be covered, later ones keep pace
+        assert not session._may_start(turn)
         turn.held.clear()
         scheduler.rtf = 0.01
         assert not session._may_start(turn), "nothing ready: nothing to start"

@@ -9,6 +9,7 @@ import torch
 from loguru import logger
 
 from avatar_omnitalker import spec
+from avatar_omnitalker.infer.config import PipelineConfig
 from avatar_omnitalker.model.cfm import FlowMatching
 from avatar_omnitalker.model.config import ModelConfig
 
@@ -40,7 +41,7 @@ def bench_model(
     nfe: int = 16,
     prompt_s: float = 3.0,
     target_s: float = 10.0,
-    cfg_strength: float = 2.0,
+    cfg_strength: float = PipelineConfig().cfg,
     method: str = "euler",
     dtype: str = "float32",
     runs: int = 3,

@@ -245,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", default="tiny")
     p.add_argument("--device", default="cpu")
     p.add_argument("--nfe", type=int, default=16, help="ODE steps")
-    p.add_argument("--cfg", type=float, default=2.0)
+    p.add_argument("--cfg", type=float, default=PipelineConfig().cfg)
     p.add_argument("--method", choices=("euler", "midpoint"), default="euler")
     p.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32")
     p.add_argument("--prompt", type=float, default=3.0, help="prompt seconds")

@@ -281,6 +281,8 @@ class FlowMatching(nn.Module):
         text_c = self.backbone.embed_text(text, mel_lens, drop_text=False)  # once per request
         text_u = self.backbone.embed_text(text, mel_lens, drop_text=True) if cfg_strength > 0 else None
 
+        # the ODE state: xa (b, na, mel_dim) mel and xm (b, nm, motion_dim) motion, noise at t = 0;
+        # va / vm are their velocities, ha / hm the midpoint method's half steps
         xa, xm = self._noise(mel_lens, total if generate_motion else None, seed, dtype)
         if engine is not None and generate_motion and cfg_strength > 0:
             velocity = self._engine_velocity_fn(engine, cond_a, cond_m, text_c, text_u, mel_lens, total, cfg_strength)

@@ -49,14 +49,18 @@ class BatchScheduler:
     def submit(self, text: str, seed: int = 0, key: object = None, first: bool = False) -> Future:
         """Queue one chunk; `key` (a session) gets at most one chunk per batch, so each session's
         next chunk is ready as early as possible instead of waiting for a whole turn. `first` (the
-        first chunk of a reply, which a user is waiting for) goes ahead of queued later chunks."""
+        first chunk of a reply, which a user is waiting for) goes ahead of other sessions' queued
+        later chunks; a session's own chunks keep their order (its replies play in order)."""
         fut: Future = Future()
         request = _Request(text, seed, fut, key if key is not None else object(), first)
         with self._cond:
             if self._stopped:
                 raise RuntimeError("the scheduler is stopped")
-            if first:
-                ahead = sum(1 for r in self._queue if r.first)  # first chunks keep their own order
+            if first:  # ahead of other sessions' later chunks, never ahead of its own session's
+                ahead = 0
+                for i, queued in enumerate(self._queue):
+                    if queued.first or queued.key == request.key:
+                        ahead = i + 1
                 self._queue.insert(ahead, request)
             else:
                 self._queue.append(request)

@@ -93,10 +93,11 @@ def test_the_first_chunk_of_a_reply_goes_ahead_of_later_chunks(pipeline):
             time.sleep(0.01)
         later = [scheduler.submit(f"Later chunk {i}.", i, key="a") for i in range(2)]
         first = scheduler.submit("First words.", 0, key="b", first=True)
+        own = scheduler.submit("Next reply of a.", 0, key="a", first=True)  # behind a's own earlier chunks
         release.set()
-        for fut in [blocker, first, *later]:
+        for fut in [blocker, first, *later, own]:
             fut.result(120)
     finally:
         pipeline.synthesize = real
         scheduler.stop()
-    assert order == ["Wait.", "First words.", "Later chunk 0.", "Later chunk 1."]
+    assert order == ["Wait.", "First words.", "Later chunk 0.", "Later chunk 1.", "Next reply of a."]

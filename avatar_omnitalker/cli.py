@@ -11,6 +11,7 @@ from loguru import logger
 
 from avatar_omnitalker import spec
 from avatar_omnitalker.infer.config import PipelineConfig
+from avatar_omnitalker.text.clean import NOTHING_TO_SAY, has_words
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -81,8 +82,8 @@ def _read_text(args: argparse.Namespace) -> str:
             raise ValueError(f"--text-file {path} is not UTF-8 text ({err.reason} at byte {err.start})") from None
     else:
         text = args.text
-    if not text or not any(ch.isalnum() for ch in text):
-        raise ValueError("nothing to say: the text has no letters or digits")
+    if not text or not has_words(text):
+        raise ValueError(NOTHING_TO_SAY)
     return text
 
 
@@ -128,7 +129,7 @@ def _converse(args: argparse.Namespace) -> int:
     from avatar_omnitalker.realtime.converse import converse
     from avatar_omnitalker.render.factory import make_renderer
 
-    if not any(any(ch.isalnum() for ch in t) for t in args.text):
+    if not any(has_words(t) for t in args.text):
         raise ValueError("nothing to say: no --text has letters or digits")
     config = PipelineConfig.from_args(args)
     path = check_output(args.out, (".mp4",), "--out")

@@ -25,6 +25,7 @@ from tests.handlers.engine_path import use_engine
 ENGINE = use_engine()
 from chat_engine.data_models.chat_data_type import ChatDataType
 
+from avatar_omnitalker.realtime.timeline import idle_frames_inside
 from tests.handlers.oac_host import Host, first_speaking_latency
 
 REPLY = "Hello! I am glad you came by today. Let me tell you about the weather, which is lovely."
@@ -48,8 +49,8 @@ def run(sessions: int, config: dict, seconds: float) -> dict:
         speech_id = s.llm.speech_ids[0] if s.llm.speech_ids else None
         latency = first_speaking_latency(s, speech_id) if speech_id else None
         latencies.append(float("nan") if latency is None else latency)
-        frames = [i for i, r in enumerate(audio) if r.data.data.get_meta("speech_id") == speech_id]
-        gaps.append(frames[-1] - frames[0] + 1 - len(frames) if frames else -1)
+        ids = [r.data.data.get_meta("speech_id") for r in audio]
+        gaps.append(idle_frames_inside(ids, speech_id) if speech_id in ids else -1)  # -1: never started
     return {
         "engine": str(ENGINE),
         "sessions": sessions,

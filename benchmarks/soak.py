@@ -29,6 +29,7 @@ from tests.handlers.engine_path import use_engine
 ENGINE = use_engine()
 from chat_engine.data_models.chat_data_type import ChatDataType
 
+from avatar_omnitalker.realtime.timeline import idle_frames_inside
 from tests.handlers.oac_host import Host
 
 REPLIES = [
@@ -69,8 +70,7 @@ def summarize(session) -> dict:
     ids = [e[2] for e in audio]
     gaps = []
     for speech_id in dict.fromkeys(i for i in ids if i is not None):
-        frames = [k for k, i in enumerate(ids) if i == speech_id]
-        gaps.append(frames[-1] - frames[0] + 1 - len(frames))
+        gaps.append(idle_frames_inside(ids, speech_id))
     n = min(len(audio), len(video))
     offsets = np.array([video[k][0] - audio[k][0] for k in range(n)])
     span = audio[-1][0] - audio[0][0]

@@ -28,7 +28,7 @@ from avatar_omnitalker.infer.reference import Reference
 from avatar_omnitalker.model.cfm import FlowMatching
 from avatar_omnitalker.model.checkpoint import load_checkpoint
 from avatar_omnitalker.model.config import load_config
-from avatar_omnitalker.text.clean import strip_control
+from avatar_omnitalker.text.clean import has_words, strip_control
 from avatar_omnitalker.text.modes import AnyTokenizer, mode_of, tokenizer_for
 
 
@@ -192,7 +192,7 @@ class Pipeline:
         jobs: list[_Job] = []
         for i, text in enumerate(texts):
             clean = self.speakable(text).strip()
-            if not any(ch.isalnum() for ch in clean):
+            if not has_words(clean):
                 out[i] = (np.zeros(0, np.float32), np.zeros((0, spec.MOTION_DIM), np.float32))
                 continue
             ids, total = self.text.request(clean, self.config.speed)
@@ -246,12 +246,16 @@ class Pipeline:
         audio, motion = joiner.push(audio, motion)
         return Segment(audio, motion, chunk)
 
+    def chunk(self, text: str) -> list[str]:
+        """A whole text cut as the streaming path would cut it: "".join(chunks) == text."""
+        chunker = self.chunker_factory()
+        return chunker.feed(text) + chunker.flush()
+
     def generate(self, text: str, progress: bool = True) -> Result:
         """A whole text -> one utterance (chunked internally, joined seamlessly)."""
         if not text.strip():
             raise ValueError("nothing to say: the text is empty")
-        chunker = self.chunker_factory()
-        chunks = chunker.feed(text) + chunker.flush()
+        chunks = self.chunk(text)
         audio_parts, motion_parts = [], []
         with tqdm(total=len(chunks), desc="generate", unit="chunk", disable=not progress or len(chunks) < 2) as bar:
             for seg in self.stream(chunks):

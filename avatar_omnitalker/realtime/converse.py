@@ -20,6 +20,7 @@ from loguru import logger
 from avatar_omnitalker.infer.pipeline import Pipeline
 from avatar_omnitalker.realtime.scheduler import BatchScheduler
 from avatar_omnitalker.realtime.session import AvatarSession, SessionSettings
+from avatar_omnitalker.realtime.timeline import idle_frames_inside
 from avatar_omnitalker.render.base import Renderer
 from avatar_omnitalker.render.video import Mp4Writer
 
@@ -117,8 +118,7 @@ def converse(
                         raise TimeoutError(f"reply {n} did not finish within {timeout_s} s")
                     time.sleep(0.02)
                 result.first_frame_latency.append(recorder.first_frame_at[speech_id] - sentence_end)
-                frames = [i for i, s in enumerate(recorder.speech_ids) if s == speech_id]
-                result.idle_frames_inside.append(frames[-1] - frames[0] + 1 - len(frames))
+                result.idle_frames_inside.append(idle_frames_inside(recorder.speech_ids, speech_id))
                 logger.info(
                     "reply {}: first speaking frame {:.2f} s after its first sentence, {} idle frames inside",
                     n,

@@ -8,11 +8,19 @@ A frame never straddles two turns: the last frame of a turn is padded with silen
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from avatar_omnitalker import spec
+
+
+def idle_frames_inside(speech_ids: Sequence[str | None], speech_id: str) -> int:
+    """Frames between a reply's first and last speaking frame that did not speak it (gaps the
+    model did not fill in time); speech_ids holds each emitted frame's speech_id."""
+    frames = [i for i, s in enumerate(speech_ids) if s == speech_id]
+    return frames[-1] - frames[0] + 1 - len(frames) if frames else 0
 
 
 @dataclass

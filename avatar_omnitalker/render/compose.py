@@ -13,6 +13,7 @@ from avatar_omnitalker import spec
 from avatar_omnitalker.infer.pipeline import Pipeline
 from avatar_omnitalker.render.base import Renderer
 from avatar_omnitalker.render.video import Mp4Writer
+from avatar_omnitalker.text.clean import NOTHING_TO_SAY, has_words
 
 
 def render_speech(
@@ -20,10 +21,9 @@ def render_speech(
 ) -> np.ndarray:
     """Speak `text` into an MP4 at mp4_path (written in place: give a temp path); returns the
     (frames, 61) motion."""
-    if not any(ch.isalnum() for ch in text):
-        raise ValueError("nothing to say: the text has no letters or digits")
-    chunker = pipe.chunker_factory()
-    chunks = chunker.feed(text) + chunker.flush()
+    if not has_words(text):
+        raise ValueError(NOTHING_TO_SAY)
+    chunks = pipe.chunk(text)
     motion_parts: list[np.ndarray] = []
     with (
         Mp4Writer(mp4_path) as writer,

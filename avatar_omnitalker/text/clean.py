@@ -12,6 +12,14 @@ import unicodedata
 KEPT = "\t\n\r"  # layout, read as spaces by the chunker and the tokenizers
 
 
+NOTHING_TO_SAY = "nothing to say: the text has no letters or digits"
+
+
+def has_words(text: str) -> bool:
+    """Anything to speak: a letter or a digit (punctuation and emoji alone make no speech)."""
+    return any(ch.isalnum() for ch in text)
+
+
 def strip_control(text: str) -> tuple[str, list[str]]:
     """(text with control and format characters replaced by spaces, the distinct ones removed)."""
     removed = [c for c in dict.fromkeys(text) if c not in KEPT and unicodedata.category(c) in ("Cc", "Cs")]

@@ -19,6 +19,7 @@ import time
 import pytest
 from chat_engine.data_models.chat_data_type import ChatDataType
 
+from avatar_omnitalker.realtime.timeline import idle_frames_inside
 from tests.handlers.oac_host import Host, engine_line, first_speaking_latency, is_real_engine
 
 pytestmark = pytest.mark.skipif(not is_real_engine(), reason="set OAC_SRC to an OpenAvatarChat checkout's src/")
@@ -59,7 +60,7 @@ def test_english_and_mandarin_turns_in_the_real_engine():
     for (lang, text), speech_id in zip(TURNS.items(), session.llm.speech_ids):
         frames = [i for i, s in enumerate(ids) if s == speech_id]
         ends = [i for i in frames if audio[i].data.data.get_meta("avatar_speech_end")]
-        idle_inside = (frames[-1] - frames[0] + 1) - len(frames)
+        idle_inside = idle_frames_inside(ids, speech_id)
         turns[lang] = dict(
             text_chars=len(text),
             speaking_frames=len(frames),

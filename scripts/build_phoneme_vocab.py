@@ -3,7 +3,9 @@
 `python scripts/build_phoneme_vocab.py` (from a checkout) rewrites the package's
 text/vocab/ipa_phonemes.txt: the
 pause first, then every phoneme symbol espeak-ng produced for a sample of English sentences in
-every corpus voice and of Mandarin sentences. Committed, and only ever appended to.
+every corpus voice and of Mandarin sentences, the held-out evaluation sentences, and every
+Mandarin character alone (the Kokoro corpus labels each syllable by its character's phonemes).
+Committed, and only ever appended to.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from pathlib import Path
 import avatar_omnitalker.text
 from avatar_omnitalker.data.corpus import VOICES
 from avatar_omnitalker.data.sentences import sentences
+from avatar_omnitalker.eval.report import heldout_sentences
 from avatar_omnitalker.text.espeak import Espeak, VoiceSettings
 from avatar_omnitalker.text.phonemes import PAUSE, PHONEME_VOCAB
+from avatar_omnitalker.text.tokenizer import is_chinese
 
 EXTRA_TEXT = [
     "Hello! I am your digital assistant. It is a pleasure to meet you today.",
@@ -26,7 +30,10 @@ def collect() -> list[str]:
     espeak = Espeak()
     found: set[str] = set()
     for lang, voices in VOICES.items():
-        texts = list(sentences(lang)[:300]) + (EXTRA_TEXT if lang == "en" else [])
+        heldout = heldout_sentences(lang) + (heldout_sentences("mixed") if lang == "zh" else [])
+        texts = list(sentences(lang)[:300]) + (EXTRA_TEXT if lang == "en" else []) + heldout
+        if lang == "zh":
+            texts += sorted({c for text in sentences(lang) + tuple(heldout) for c in text if is_chinese(c)})
         for voice in voices:
             for text in texts:
                 found.update(p.symbol for p in espeak.synthesize(text, VoiceSettings(voice=voice)).phonemes)

@@ -64,6 +64,11 @@ class Emotion:
     volume: int = 0
     pitch_range: int = 0
 
+    @property
+    def tempo(self) -> float:
+        """The emotion's change of speaking rate as a factor (for engines that take a speed)."""
+        return 1.0 + self.rate / VoiceSettings.rate
+
     def voice(self, base: VoiceSettings) -> VoiceSettings:
         clamp = lambda v, lo, hi: int(min(max(v, lo), hi))
         return dataclasses.replace(

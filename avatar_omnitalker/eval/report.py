@@ -1,12 +1,15 @@
-"""`omnitalker eval`: a checkpoint against held-out speakers and sentences of a corpus.
+"""`omnitalker eval`: a checkpoint against held-out speakers saying held-out sentences.
 
-For every held-out source: the first sentences (up to 5 s) are the reference, a later sentence
-is the text to say. The generated speech and motion are scored beside the ground truth of the
-same sentence (its audio put through the same vocoder, its true motion).
+For every held-out source of a corpus, its first sentences (up to 5 s) are the reference and a
+sentence of `eval/heldout/` is the text to say: sentences written for evaluation, outside the
+corpus generator. The ground truth is the same sentence spoken by the engine and voice that made
+the source (recorded in the corpus), through the same vocoder, with the motion the corpus rules
+give it. Both are heard by free-vocabulary whisper and embedded by two speaker encoders.
 """
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import time
 from dataclasses import dataclass
@@ -19,11 +22,14 @@ from tqdm import tqdm
 
 from avatar_omnitalker import spec
 from avatar_omnitalker.audio.mel import MelExtractor
+from avatar_omnitalker.audio.resample import resample
 from avatar_omnitalker.audio.vocoder import decode_to_frames
-from avatar_omnitalker.data.sentences import english_grammar, english_vocabulary
+from avatar_omnitalker.data.corpus import make_engine, synthesize
 from avatar_omnitalker.data.shards import Corpus, Source
+from avatar_omnitalker.data.style import EMOTIONS, SpeakerStyle, face_motion
+from avatar_omnitalker.eval.dvector import DVectorEncoder
+from avatar_omnitalker.eval.ear import Ear
 from avatar_omnitalker.eval.metrics import (
-    Recognizer,
     SpeakerEncoder,
     cosine,
     pooled_lip_sync,
@@ -36,8 +42,17 @@ from avatar_omnitalker.fileio import atomic_path
 from avatar_omnitalker.infer.config import PipelineConfig
 from avatar_omnitalker.infer.pipeline import Pipeline
 from avatar_omnitalker.infer.reference import Reference
+from avatar_omnitalker.text.espeak import VoiceSettings
 
 REF_SECONDS = 5.0
+SETS = {"en": ("en",), "zh": ("zh", "mixed")}  # corpus language -> held-out sentence sets
+EMBEDDERS = ("resemblyzer", "dvector")
+
+
+def heldout_sentences(name: str) -> list[str]:
+    """eval/heldout/NAME.txt: one sentence a line, # comments."""
+    text = (importlib.resources.files("avatar_omnitalker.eval") / "heldout" / f"{name}.txt").read_text("utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 
 @dataclass
@@ -45,52 +60,84 @@ class Case:
     source: Source
     reference: Reference
     text: str
-    gt_audio: np.ndarray
+    sentence_set: str  # "en" | "zh" | "mixed"
+    gt_audio: np.ndarray  # the corpus engine's speech at 24 kHz, whole frames
     gt_motion: np.ndarray
 
 
-def cases(corpus: Corpus, per_source: int = 1) -> list[Case]:
-    out = []
-    for source in corpus.split("test"):
-        segs = source.meta["segments"]
-        arrays = corpus.arrays(source)
-        audio = arrays["audio"]
-        motion = arrays["motion"]
-        n_ref = 1
-        while n_ref < len(segs) - 1 and segs[n_ref]["end"] - segs[0]["start"] <= REF_SECONDS * spec.FPS:
-            n_ref += 1
-        a, b = segs[0]["start"], segs[n_ref - 1]["end"]
-        text = " ".join(s["text"] for s in segs[:n_ref])
-        appearance = np.full((64, 64, 3), 128, np.uint8)
-        ref = Reference.prepare(
-            audio[spec.samples_for_frames(a) : spec.samples_for_frames(b)],
-            spec.SAMPLE_RATE,
-            motion[a:b],
-            text,
-            appearance,
-            name=source.meta["speaker_id"],
-        )
-        for seg in segs[n_ref : n_ref + per_source]:
-            s, e = seg["start"], seg["end"]
-            out.append(
-                Case(
-                    source,
-                    ref,
-                    seg["text"],
-                    audio[spec.samples_for_frames(s) : spec.samples_for_frames(e)],
-                    motion[s:e],
-                )
-            )
-    if not out:
+def _voice(meta: dict):
+    if meta.get("engine", "espeak") == "espeak":
+        return VoiceSettings(**meta["voice"])
+    from avatar_omnitalker.data.kokoro import KokoroVoice
+
+    v = meta["voice"]
+    return KokoroVoice(v["lang"], tuple(v["voices"]), tuple(v["weights"]), float(v["speed"]))
+
+
+def _reference(corpus: Corpus, source: Source) -> Reference:
+    segs = source.meta["segments"]
+    audio = corpus.arrays(source)["audio"]
+    motion = corpus.arrays(source)["motion"]
+    n_ref = 1
+    while n_ref < len(segs) and segs[n_ref]["end"] - segs[0]["start"] <= REF_SECONDS * spec.FPS:
+        n_ref += 1
+    a, b = segs[0]["start"], segs[n_ref - 1]["end"]
+    return Reference.prepare(
+        audio[spec.samples_for_frames(a) : spec.samples_for_frames(b)],
+        spec.SAMPLE_RATE,
+        motion[a:b],
+        " ".join(s["text"] for s in segs[:n_ref]),
+        np.full((64, 64, 3), 128, np.uint8),
+        name=source.meta["speaker_id"],
+    )
+
+
+def cases(corpus: Corpus, per_source: int = 1, sets: tuple[str, ...] = ("en", "zh", "mixed")) -> list[Case]:
+    """Held-out sentences dealt round-robin over the held-out sources; ground truth made anew."""
+    sources = corpus.split("test")
+    if not sources:
         raise ValueError(f"{corpus.root}: no held-out (test split) sources to evaluate on")
+    engines: dict[str, object] = {}
+    pools = {name: heldout_sentences(name) for name in sets}
+    dealt = dict.fromkeys(pools, 0)
+    out = []
+    for source in tqdm(sources, desc="ground truth", unit="source"):
+        meta = source.meta
+        reference = _reference(corpus, source)
+        engine_name = meta.get("engine", "espeak")
+        engine = engines.setdefault(engine_name, make_engine(engine_name, threads=2))
+        voice = _voice(meta)
+        emotion = EMOTIONS[meta["emotion"]]
+        style = SpeakerStyle(**meta["style"])
+        for k in range(per_source):
+            names = [n for n in SETS[meta["lang"]] if n in pools]
+            if not names:
+                continue
+            name = names[k % len(names)]
+            text = pools[name][dealt[name] % len(pools[name])]
+            dealt[name] += 1
+            utt = synthesize(engine, text, voice)
+            audio = resample(utt.audio, utt.sample_rate, spec.SAMPLE_RATE)
+            frames = -(-audio.size // spec.SAMPLES_PER_FRAME)
+            audio = np.pad(audio, (0, spec.samples_for_frames(frames) - audio.size))
+            rng = np.random.default_rng([len(out), 7])
+            motion = face_motion(utt.phonemes, frames, style, emotion, rng)
+            out.append(Case(source, reference, text, name, audio, motion))
+    if not out:
+        raise ValueError(f"{corpus.root}: the held-out sources speak none of {sets}")
     return out
+
+
+def _closer_to_own(emb: np.ndarray, own: str, refs: dict[str, np.ndarray]) -> tuple[float, bool]:
+    sims = {k: cosine(emb, e) for k, e in refs.items()}
+    others = [v for k, v in sims.items() if k != own]
+    return sims[own], bool(not others or sims[own] > max(others))
 
 
 def evaluate(pipeline: Pipeline, corpus: Corpus, per_source: int = 1) -> dict:
     all_cases = cases(corpus, per_source)
-    english = [c for c in all_cases if c.source.meta["lang"] == "en"]
-    recognizer = Recognizer(english_vocabulary(), english_grammar()) if english else None
-    encoder = SpeakerEncoder()
+    ears = {lang: Ear(lang) for lang in {"en" if c.sentence_set == "en" else "zh" for c in all_cases}}
+    embedders = {"resemblyzer": SpeakerEncoder(), "dvector": DVectorEncoder()}
     mel = MelExtractor()
     speakers = sorted({c.source.speaker_id for c in all_cases})
 
@@ -102,7 +149,8 @@ def evaluate(pipeline: Pipeline, corpus: Corpus, per_source: int = 1) -> dict:
         for s in speakers
     }
     scale = np.std(np.stack(list(gt_style.values())), 0) + 1e-6
-    ref_embed = {c.reference.name: encoder.embed(c.reference.audio) for c in all_cases}
+    refs = {c.reference.name: c.reference for c in all_cases}
+    ref_embed = {e: {k: enc.embed(r.audio) for k, r in refs.items()} for e, enc in embedders.items()}
 
     rows = []
     curves: dict[str, list[np.ndarray]] = {"gen": [], "gt": []}
@@ -116,25 +164,18 @@ def evaluate(pipeline: Pipeline, corpus: Corpus, per_source: int = 1) -> dict:
         gt_voc = decode_to_frames(
             pipeline.vocoder, mel.for_clip(torch.from_numpy(case.gt_audio)).numpy(), len(case.gt_motion)
         )
-        row = {"speaker": case.source.speaker_id, "lang": case.source.meta["lang"], "text": case.text}
+        row = {"speaker": case.source.speaker_id, "set": case.sentence_set, "text": case.text}
+        ear = ears["en" if case.sentence_set == "en" else "zh"]
         for name, audio, motion in (("gen", result.audio, result.motion), ("gt", gt_voc, case.gt_motion)):
-            if recognizer is not None and row["lang"] == "en":
-                row[f"{name}_wer"] = recognizer.wer(case.text, audio)
-            try:
-                emb = encoder.embed(audio)
-                own = cosine(emb, ref_embed[case.reference.name])
-                others = [cosine(emb, e) for k, e in ref_embed.items() if k != case.reference.name]
-                row[f"{name}_sim_own"], row[f"{name}_sim_other"] = (
-                    own,
-                    float(np.mean(others)) if others else float("nan"),
-                )
-                row[f"{name}_closer_to_own"] = bool(not others or own > max(others))
-            except ValueError:
-                row[f"{name}_sim_own"], row[f"{name}_sim_other"], row[f"{name}_closer_to_own"] = (
-                    float("nan"),
-                    float("nan"),
-                    False,
-                )
+            row[f"{name}_heard"] = ear.transcribe(audio)
+            row[f"{name}_err"] = _error(case, row[f"{name}_heard"])
+            for e, enc in embedders.items():
+                try:
+                    row[f"{name}_{e}_own"], row[f"{name}_{e}_closer"] = _closer_to_own(
+                        enc.embed(audio), case.reference.name, ref_embed[e]
+                    )
+                except ValueError:  # nothing voiced to embed counts as a miss
+                    row[f"{name}_{e}_own"], row[f"{name}_{e}_closer"] = float("nan"), False
             curve = sync_curve(motion, audio)
             curves[name].append(curve)
             row[f"{name}_lag"], row[f"{name}_sync_corr"] = pooled_lip_sync([curve])
@@ -142,38 +183,52 @@ def evaluate(pipeline: Pipeline, corpus: Corpus, per_source: int = 1) -> dict:
             row[f"{name}_style_dist"] = style_distance(stats, gt_style[row["speaker"]], scale)
             row[f"{name}_rank1"] = rank1(stats, gt_style, scale) == row["speaker"]
         rows.append(row)
+    return {"summary": summarise(rows, curves, gen_seconds / max(gen_audio, 1e-9), len(speakers)), "rows": rows}
 
-    def mean(key: str) -> float:
-        vals = [r[key] for r in rows if key in r and r[key] == r[key]]
+
+def _error(case: Case, heard: str) -> float:
+    from avatar_omnitalker.eval.ear import error_rate
+
+    return error_rate("en" if case.sentence_set == "en" else "zh", case.text, heard)
+
+
+def summarise(rows: list[dict], curves: dict[str, list[np.ndarray]], rtf: float, speakers: int) -> dict:
+    def mean(key: str, subset: str | None = None) -> float:
+        vals = [r[key] for r in rows if key in r and r[key] == r[key] and (subset is None or r["set"] == subset)]
         return float(np.mean(vals)) if vals else float("nan")
 
-    summary = {}
+    summary: dict = {}
     for name in ("gen", "gt"):
         summary[name] = {
-            "wer": mean(f"{name}_wer"),
-            "sim_own": mean(f"{name}_sim_own"),
-            "sim_other": mean(f"{name}_sim_other"),
-            "closer_to_own": mean(f"{name}_closer_to_own"),
+            "wer_en": mean(f"{name}_err", "en"),
+            "cer_zh": mean(f"{name}_err", "zh"),
+            "cer_mixed": mean(f"{name}_err", "mixed"),
+            **{f"closer_to_own_{e}": mean(f"{name}_{e}_closer") for e in EMBEDDERS},
+            **{f"sim_own_{e}": mean(f"{name}_{e}_own") for e in EMBEDDERS},
             "lag_frames": pooled_lip_sync(curves[name])[0],
             "sync_corr": pooled_lip_sync(curves[name])[1],
             "clip_abs_lag_frames": float(np.mean([abs(r[f"{name}_lag"]) for r in rows])),
             "style_dist": mean(f"{name}_style_dist"),
             "style_rank1": mean(f"{name}_rank1"),
         }
-    summary["gen"]["rtf"] = gen_seconds / max(gen_audio, 1e-9)
+    summary["gen"]["rtf"] = rtf
     summary["cases"] = len(rows)
-    summary["speakers"] = len(speakers)
-    return {"summary": summary, "rows": rows}
+    summary["cases_by_set"] = {s: sum(r["set"] == s for r in rows) for s in sorted({r["set"] for r in rows})}
+    summary["speakers"] = speakers
+    return summary
 
 
 def table(report: dict) -> str:
     s = report["summary"]
     lines = [f"{'metric':<34}{'generated':>12}{'ground truth':>14}", "-" * 60]
     for key, label in (
-        ("wer", "WER (en, pocketsphinx)"),
-        ("sim_own", "voice cosine to own reference"),
-        ("sim_other", "voice cosine to other references"),
-        ("closer_to_own", "closer to own reference (share)"),
+        ("wer_en", "WER en (whisper tiny.en)"),
+        ("cer_zh", "CER zh (whisper base)"),
+        ("cer_mixed", "CER zh/en mixed (whisper base)"),
+        ("closer_to_own_resemblyzer", "closer to own ref., resemblyzer"),
+        ("closer_to_own_dvector", "closer to own ref., d-vector"),
+        ("sim_own_resemblyzer", "cosine to own ref., resemblyzer"),
+        ("sim_own_dvector", "cosine to own ref., d-vector"),
         ("lag_frames", "lip-sync lag, pooled (frames)"),
         ("sync_corr", "mouth/envelope corr. at that lag"),
         ("clip_abs_lag_frames", "per-clip |lag| (frames)"),

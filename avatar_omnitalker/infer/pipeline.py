@@ -110,7 +110,7 @@ class Pipeline:
     ) -> None:
         self.model = model.eval()
         self.vocoder = vocoder
-        self.tokenizer = tokenizer or tokenizer_for(model.config.vocab)
+        self.tokenizer = tokenizer or tokenizer_for(model.config.vocab, model.config.model.text_vocab_size)
         self.text_mode = mode_of(self.tokenizer)
         if len(self.tokenizer) != model.config.model.text_vocab_size:
             raise ValueError(

@@ -93,3 +93,35 @@ def load_weights(model: FlowMatching, path: str | Path) -> None:
         with torch.no_grad():
             for key in expected:
                 expected[key].copy_(f.get_tensor(key))
+
+
+def init_from_checkpoint(model: FlowMatching, path: str | Path) -> list[str]:
+    """Start `model` from another checkpoint of the same architecture (fine-tuning).
+
+    The vocab files are append-only, so a text embedding that grew keeps the old rows and its
+    new symbols start from the mean of the old ones. Every other tensor must match exactly.
+    Returns the names of the tensors that grew."""
+    path = resolve(path)
+    expected = model.state_dict()
+    grown: list[str] = []
+    with safe_open(str(path), framework="pt") as f:
+        keys = set(f.keys())
+        problems = [f"missing tensor '{k}'" for k in sorted(set(expected) - keys)]
+        problems += [f"unexpected tensor '{k}'" for k in sorted(keys - set(expected))]
+        for key in sorted(keys & set(expected)):
+            shape, want = tuple(f.get_slice(key).get_shape()), tuple(expected[key].shape)
+            rows_only = key.endswith("text_embed.text_embed.weight") and shape[1:] == want[1:] and shape[0] <= want[0]
+            if shape != want and not rows_only:
+                problems.append(f"tensor '{key}' has shape {shape} in the file, the model needs {want}")
+        if problems:
+            raise CheckpointError(f"{path} cannot start this model:\n  " + "\n  ".join(problems[:20]))
+        with torch.no_grad():
+            for key in expected:
+                tensor = f.get_tensor(key)
+                if tensor.shape != expected[key].shape:  # (old_rows, dim) -> (new_rows, dim)
+                    expected[key][: tensor.shape[0]].copy_(tensor)
+                    expected[key][tensor.shape[0] :].copy_(tensor[1:].mean(0))  # row 0 is the filler
+                    grown.append(key)
+                else:
+                    expected[key].copy_(tensor)
+    return grown

@@ -28,6 +28,8 @@ _INIT_DONT_EXIT = 0x8000
 _CHARS_UTF8 = 1
 _END_PAUSE = 0x1000
 _POS_CHARACTER = 1
+_IPA = 0x02  # espeak_TextToPhonemes: IPA names; bits 8-23 carry the separator between units
+_UNIT_SEP = "|"
 _EVENT_LIST_TERMINATED, _EVENT_WORD, _EVENT_PHONEME = 0, 1, 7
 _PARAM = {"rate": 1, "volume": 2, "pitch": 3, "range": 4, "wordgap": 7}
 
@@ -145,6 +147,33 @@ class Espeak:
             events = list(self._events)
         return Utterance(audio, _phonemes(events, len(audio) / ESPEAK_RATE))
 
+    def phoneme_words(self, text: str, voice: str = "en-us") -> list[list[str]]:
+        """espeak-ng's IPA of `text` without synthesis: words of phoneme units, each unit named
+        as the phoneme events name it (stress marks kept on the unit they precede).
+
+        Punctuation is dropped (espeak reads it as clause breaks); callers that need it split the
+        text at punctuation first. This is how a neural TTS trained on espeak IPA is fed."""
+        if not text.strip():
+            return []
+        with Espeak._lock:
+            lib = self._lib
+            if lib.espeak_SetVoiceByName(voice.encode()) != 0:
+                raise EspeakError(f"espeak-ng has no voice {voice!r}")
+            buffer = ctypes.create_string_buffer(text.encode("utf-8") + b"\0")
+            cursor = ctypes.c_char_p(ctypes.addressof(buffer))
+            clauses = []
+            while cursor.value:  # one clause per call; the library advances the cursor
+                out = lib.espeak_TextToPhonemes(ctypes.byref(cursor), _CHARS_UTF8, _IPA | (ord(_UNIT_SEP) << 8))
+                clauses.append((out or b"").decode("utf-8", "replace"))
+        words = " ".join(clauses).split()
+        units = [[u for u in word.split(_UNIT_SEP) if u and not is_language_switch(u)] for word in words]
+        return [word for word in units if word]
+
+
+def is_language_switch(symbol: str) -> bool:
+    """espeak-ng marks a switch of language inside a text as a pseudo-phoneme "(en)", "(cmn)"."""
+    return symbol.startswith("(") and symbol.endswith(")")
+
 
 def _phonemes(events: list[tuple[int, int, str]], duration: float) -> tuple[Phoneme, ...]:
     """Phoneme events carry start times only; each phoneme ends where the next begins."""
@@ -153,6 +182,8 @@ def _phonemes(events: list[tuple[int, int, str]], duration: float) -> tuple[Phon
     for kind, sample, sym in events:
         if kind == _EVENT_WORD:
             word += 1
+            continue
+        if is_language_switch(sym):
             continue
         stressed = sym.startswith(tuple(STRESS_MARKS))
         starts.append((sample / ESPEAK_RATE, sym.lstrip(STRESS_MARKS) or PAUSE, stressed, max(word, 0)))
@@ -182,6 +213,8 @@ def _library() -> ctypes.CDLL:
     lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
     lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
     lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
+    lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
+    lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int]
     lib.espeak_Synth.argtypes = [
         ctypes.c_char_p,
         ctypes.c_size_t,

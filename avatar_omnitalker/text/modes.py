@@ -31,10 +31,16 @@ def mode_of_vocab(vocab: str) -> str:
     return "aligned" if Path(vocab).stem == PHONEME_VOCAB else "implicit"
 
 
-def tokenizer_for(vocab: str) -> AnyTokenizer:
-    """A built-in vocab name or a vocab .txt file -> the tokenizer of its mode."""
+def tokenizer_for(vocab: str, size: int | None = None) -> AnyTokenizer:
+    """A built-in vocab name or a vocab .txt file -> the tokenizer of its mode.
+
+    `size`: the number of tokens a trained model knows. Built-in vocabs only ever grow at the end,
+    so a model trained before symbols were appended reads the first `size` tokens (newer symbols
+    are then unknown to it, as they were when it was trained)."""
     path = Path(vocab)
     table = Vocab.from_file(path) if path.suffix == ".txt" else Vocab.builtin(vocab)
+    if size is not None and path.suffix != ".txt" and size < len(table):
+        table = Vocab(table.tokens[:size])
     return PhonemeTokenizer(table) if mode_of_vocab(vocab) == "aligned" else Tokenizer(table)
 
 

@@ -37,6 +37,7 @@ class TrainConfig:
     device: str = "auto"  # "auto" | "cpu" | "cuda"
     bf16: bool = True  # autocast on CUDA only
     init_f5: str | None = None  # F5-TTS v1 checkpoint for the audio branch
+    init_from: str | None = None  # a checkpoint of ours to fine-tune (same preset; the vocab may have grown)
     freeze_audio: bool = False  # train only the motion side (with init_f5)
     threads: int = 0  # torch CPU threads per process; 0 = torch's default
 
@@ -59,6 +60,7 @@ class TrainConfig:
                 not self.freeze_audio or self.init_f5,
                 "freeze_audio needs init_f5 (a frozen random audio branch learns nothing)",
             ),
+            (not (self.init_f5 and self.init_from), "init_from and init_f5 exclude each other"),
             (self.max_ref_s >= 1 and self.max_target_s >= 1, "max_ref_s and max_target_s must be >= 1"),
         ]
         for ok, message in checks:

@@ -25,7 +25,7 @@ from avatar_omnitalker import spec
 from avatar_omnitalker.data.dataset import PairDataset, collate, dynamic_batches
 from avatar_omnitalker.data.shards import Corpus
 from avatar_omnitalker.model.cfm import FlowMatching
-from avatar_omnitalker.model.checkpoint import save_checkpoint
+from avatar_omnitalker.model.checkpoint import init_from_checkpoint, save_checkpoint
 from avatar_omnitalker.model.config import load_config
 from avatar_omnitalker.model.f5_compat import audio_branch_parameters, load_f5_into
 from avatar_omnitalker.text.modes import tokenizer_for, vocab_for_mode
@@ -115,6 +115,10 @@ class Trainer:
         )
         torch.manual_seed(cfg.seed)  # the initial weights are part of the run's reproducibility
         self.model = FlowMatching(model_cfg, stats).to(self.device)
+        if cfg.init_from:
+            start = latest_checkpoint(Path(cfg.init_from)) or cfg.init_from  # a run folder or a checkpoint
+            grown = init_from_checkpoint(self.model, start)
+            logger.info("fine-tuning from {}{}", start, f" (grew {grown})" if grown else "")
         if cfg.init_f5:
             load_f5_into(self.model.backbone, cfg.init_f5)
             if cfg.freeze_audio:

@@ -82,8 +82,14 @@ def stft_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def train_vocoder(
-    corpus_dir: str, out: str, cfg: VocoderConfig = VocoderConfig(), max_minutes: float | None = None
+    corpus_dir: str,
+    out: str,
+    cfg: VocoderConfig = VocoderConfig(),
+    max_minutes: float | None = None,
+    init: str | None = None,
 ) -> Path:
+    """`init`: a vocoder folder to fine-tune (new voices adapt in minutes instead of hours);
+    its config.yaml must equal the one `cfg` makes."""
     from vocos import Vocos
 
     out_dir = Path(out)
@@ -91,6 +97,13 @@ def train_vocoder(
     (out_dir / "config.yaml").write_text(yaml.safe_dump(cfg.hparams(), sort_keys=False))
     torch.manual_seed(cfg.seed)
     model = Vocos.from_hparams(str(out_dir / "config.yaml"))
+    if init:
+        from avatar_omnitalker.audio.vocoder import VocoderError, VocosVocoder
+
+        if yaml.safe_load((Path(init) / "config.yaml").read_text()) != cfg.hparams():
+            raise VocoderError(f"{init}: its config.yaml is not the architecture train-vocoder builds")
+        model.load_state_dict(VocosVocoder.from_folder(init).model.state_dict())
+        model.train()
     corpus = Corpus(corpus_dir)
     audio = [corpus.arrays(s)["audio"] for s in corpus.split("train")]
     mel = MelExtractor()

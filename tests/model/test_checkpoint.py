@@ -51,3 +51,34 @@ def test_foreign_files_are_refused(tmp_path):
         load_checkpoint(junk)
     with pytest.raises(FileNotFoundError):
         load_checkpoint(tmp_path / "missing")
+
+
+def _with_vocab(size: int):
+    config = load_config("tiny")
+    return dataclasses.replace(config, model=dataclasses.replace(config.model, text_vocab_size=size))
+
+
+def test_fine_tuning_start_keeps_every_weight_and_grows_the_text_embedding(tmp_path):
+    """A model trained before symbols were appended to its vocab starts a bigger one: old rows
+    and every other tensor are copied exactly, new rows start at the mean of the old ones."""
+    from avatar_omnitalker.model.checkpoint import init_from_checkpoint
+
+    stats = MotionStats(torch.linspace(-1, 1, spec.MOTION_DIM), torch.linspace(0.1, 2, spec.MOTION_DIM))
+    old = randomize(FlowMatching(_with_vocab(111), stats), std=0.05)
+    path = save_checkpoint(old, tmp_path / "old")
+    new = FlowMatching(_with_vocab(121))
+    grown = init_from_checkpoint(new, path)
+    key = "backbone.text_embed.text_embed.weight"
+    assert grown == [key]
+    old_sd, new_sd = old.state_dict(), new.state_dict()
+    assert torch.equal(new_sd[key][:112], old_sd[key])
+    assert torch.allclose(new_sd[key][112:], old_sd[key][1:].mean(0).expand(10, -1))
+    assert all(torch.equal(new_sd[k], v) for k, v in old_sd.items() if k != key)
+
+
+def test_fine_tuning_start_refuses_another_architecture(tmp_path):
+    from avatar_omnitalker.model.checkpoint import init_from_checkpoint
+
+    path = save_checkpoint(FlowMatching(_with_vocab(121)), tmp_path / "big")
+    with pytest.raises(CheckpointError, match=r"(?s)cannot start this model.*text_embed.*\(122, 32\).*\(112, 32\)"):
+        init_from_checkpoint(FlowMatching(_with_vocab(111)), path)

@@ -71,6 +71,7 @@ def test_f5_release_vocab_loads():
     [
         (None, 2728, "0e8664a0765b71b7be62b3f2f6e70a9fb2685e78859c639707343e7d6365074b"),
         ("ipa_phonemes", 111, "a350e48c58536535dfaa05014ec9766f7c82fa9ebd947307d9ea169cf9af89ca"),
+        ("ipa_phonemes", 121, "ea1a3ca05003f2c6fcfd379baa1fb97761caa8bc2649bd72aea04a2c37048613"),
     ],
 )
 def test_built_in_vocabs_never_change_under_a_trained_model(name, size, digest):

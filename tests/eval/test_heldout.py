@@ -1,0 +1,24 @@
+"""Held-out evaluation sentences come from outside the corpus generator."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from avatar_omnitalker.data.sentences import english_vocabulary, sentences
+from avatar_omnitalker.eval.report import heldout_sentences
+
+
+@pytest.mark.parametrize("name, lang", [("en", "en"), ("zh", "zh"), ("mixed", "zh")])
+def test_no_heldout_sentence_is_a_corpus_sentence(name, lang):
+    held = heldout_sentences(name)
+    assert len(held) >= 6 and len(set(held)) == len(held)
+    assert not set(held) & set(sentences(lang))
+
+
+def test_english_heldout_words_are_mostly_outside_the_grammar():
+    grammar = {w.lower() for w in english_vocabulary()}
+    words = [w for s in heldout_sentences("en") for w in re.findall(r"[a-z']+", s.lower())]
+    outside = [w for w in words if w not in grammar]
+    assert len(outside) / len(words) > 0.5

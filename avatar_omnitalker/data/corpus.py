@@ -92,7 +92,9 @@ def make_speakers(
     rng = np.random.default_rng([seed, 1])
     out = []
     for i in range(count):
-        lang = langs[i % len(langs)]
+        # languages take turns by blocks of test_every speakers, so every language has held-out
+        # speakers (turn by turn, the held-out slot would always fall on the same language)
+        lang = langs[(i // test_every) % len(langs)]
         split = "test" if i % test_every == test_every - 1 else "train"
         if engine == "kokoro":
             voice = _kokoro_voice(rng, lang, split)

@@ -72,3 +72,17 @@ def test_lip_motion_follows_the_phonemes(small_corpus):
             if sym in ("p", "b", "m"):
                 closures.append(close[f])
     assert np.mean(open_vowels) > 0.3 and np.mean(closures) > 0.3
+
+
+@pytest.mark.parametrize("engine", ["espeak", "kokoro"])
+def test_every_language_has_held_out_speakers(engine):
+    from avatar_omnitalker.data.corpus import KOKORO_VOICES, make_speakers
+
+    speakers = make_speakers(24, ["en", "zh"], seed=0, engine=engine)
+    for lang in ("en", "zh"):
+        splits = {s.split for s in speakers if s.lang == lang}
+        assert splits == {"train", "test"}, lang
+    if engine == "kokoro":  # held-out voices never speak for a training speaker, alone or blended
+        for s in speakers:
+            held = set(KOKORO_VOICES[s.lang]["test"])
+            assert bool(set(s.voice.voices) & held) == (s.split == "test"), s

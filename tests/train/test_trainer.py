@@ -124,3 +124,18 @@ def test_unknown_yaml_keys(tmp_path):
     path.write_text("corpus: x\nout: y\nlearning_rate: 3\n")
     with pytest.raises(ConfigError, match="train.learning_rate"):
         TrainConfig.load(path)
+
+
+def test_fine_tuning_starts_from_a_run(small_corpus, tmp_path, straight):
+    """init_from takes a run folder (its latest checkpoint): with no update the result is the start."""
+    out, _ = straight
+    tuned = tmp_path / "tuned"
+    train(config(small_corpus, tuned, steps=1, save_every=1, lr=1e-12, warmup=0, init_from=str(out)))
+    assert (
+        max_diff(weights(out / "checkpoints" / "step-0000004"), weights(tuned / "checkpoints" / "step-0000001")) < 1e-4
+    )
+
+
+def test_init_from_and_init_f5_exclude_each_other(small_corpus, tmp_path):
+    with pytest.raises(ConfigError, match="train.init_from"):
+        config(small_corpus, tmp_path, init_from="a", init_f5="b")

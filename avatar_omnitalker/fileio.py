@@ -1,10 +1,12 @@
-"""Atomic file output: a file appears complete or not at all (temp file in place + rename)."""
+"""Files the project writes: atomic output (a file appears complete or not at all: temp file in
+place + rename), and the user cache for what is derived once."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -78,3 +80,20 @@ class Outputs:
             for tmp in self._temps.values():
                 if os.path.exists(tmp):
                     os.remove(tmp)
+
+
+def user_cache(*parts: str) -> Path:
+    """$XDG_CACHE_HOME (or ~/.cache) / avatar-omnitalker / parts: what the project derives once
+    and keeps per user (exported graphs, joined model files)."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base.joinpath("avatar-omnitalker", *parts)
+
+
+def state_digest(state: Mapping, salt: str = "") -> str:
+    """A short hash of a module's tensors (and a salt such as its config): a cache key that
+    changes whenever the weights do."""
+    digest = hashlib.sha256(salt.encode())
+    for name, tensor in sorted(state.items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().float().cpu().numpy().tobytes())
+    return digest.hexdigest()[:16]

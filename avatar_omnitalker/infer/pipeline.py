@@ -66,18 +66,11 @@ class Result:
 def onnx_engine_for(model: FlowMatching, device: str):
     """The model's guided velocity on ONNX Runtime, exported on first use into the user cache
     (keyed by a hash of the weights and config, so a changed model is exported anew)."""
-    import hashlib
-    import os
-
-    from avatar_omnitalker.fileio import atomic_path
+    from avatar_omnitalker.fileio import atomic_path, state_digest, user_cache
     from avatar_omnitalker.model.onnx_engine import OnnxVelocity, export_velocity
 
-    digest = hashlib.sha256(repr(model.config).encode())
-    for name, tensor in sorted(model.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(tensor.detach().float().cpu().numpy().tobytes())
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "avatar-omnitalker" / "onnx"
-    path = cache / f"{model.config.name}-{digest.hexdigest()[:16]}.onnx"
+    digest = state_digest(model.state_dict(), repr(model.config))
+    path = user_cache("onnx", f"{model.config.name}-{digest}.onnx")
     if not path.is_file():
         with atomic_path(path) as tmp:
             export_velocity(copy.deepcopy(model).cpu(), tmp)
@@ -151,7 +144,10 @@ class Pipeline:
             reference = defaults.builtin_reference() if config.reference is None else Reference.load(config.reference)
         pipeline = cls(model, voc, reference, config)
         if config.engine == "onnx":
+            from avatar_omnitalker.audio.onnx_vocoder import onnx_vocoder_for
+
             pipeline.engine = onnx_engine_for(model, device)
+            pipeline.vocoder = onnx_vocoder_for(voc, device)
         return pipeline
 
     def set_reference(self, reference: Reference) -> None:

@@ -21,6 +21,7 @@ from loguru import logger
 
 from avatar_omnitalker import spec
 from avatar_omnitalker.errors import OmniTalkerError
+from avatar_omnitalker.fileio import user_cache
 
 MEDIAPIPE_REQUIREMENTS = ["mediapipe==0.10.21", "numpy<2", "protobuf<5", "av>=12"]
 ENV_VAR = "AVATAR_OMNITALKER_MEDIAPIPE_PYTHON"
@@ -31,8 +32,7 @@ class LandmarkError(OmniTalkerError, RuntimeError):
 
 
 def env_dir() -> Path:
-    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return base / "avatar-omnitalker" / "mediapipe-0.10.21"
+    return user_cache("mediapipe-0.10.21")
 
 
 def mediapipe_python(create: bool = True) -> Path:

@@ -1,4 +1,4 @@
-"""What a generated talking head is measured by: intelligibility, voice, lip sync, style.
+"""What a generated talking head is measured by: voice, lip sync, style (intelligibility: ear.py).
 
 Each metric is computed on raw arrays (24 kHz audio, 25 fps 61-D motion) so the same code scores
 ground truth and generated output.
@@ -6,10 +6,7 @@ ground truth and generated output.
 
 from __future__ import annotations
 
-import re
-import tempfile
 from functools import cached_property
-from pathlib import Path
 
 import numpy as np
 
@@ -17,78 +14,6 @@ from avatar_omnitalker import spec
 from avatar_omnitalker.audio.resample import resample
 
 IDX = spec.MOTION_INDEX
-
-
-# ----------------------------------------------------------------------------- intelligibility
-def word_error_rate(reference: str, hypothesis: str) -> float:
-    ref = _words(reference)
-    hyp = _words(hypothesis)
-    if not ref:
-        raise ValueError("the reference transcript has no words")
-    d = np.arange(len(hyp) + 1)
-    for i, r in enumerate(ref, 1):
-        prev, d[0] = d[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (r != h))
-    return float(d[len(hyp)]) / len(ref)
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"[A-Z']+", text.upper())
-
-
-class Recognizer:
-    """pocketsphinx (the en-US model it ships) restricted to the corpus language: its words, in
-    the orders the corpus grammar allows (a JSGF grammar), or, without a grammar, any sequence of
-    `vocabulary`. Restricted, espeak-like speech is recognised reliably, so errors mean something."""
-
-    def __init__(self, vocabulary: list[str], grammar: str | None = None) -> None:
-        from pocketsphinx import Config, Decoder, get_model_path
-
-        model = Path(get_model_path()) / "en-us"
-        words = sorted({w.upper() for w in vocabulary})
-        entries = {}
-        for line in (model / "cmudict-en-us.dict").read_text().splitlines():
-            head, _, pron = line.partition(" ")
-            base = head.split("(")[0].upper()
-            if base in words:
-                entries.setdefault(head.upper(), pron)
-        missing = [w for w in words if w not in entries]
-        if missing:
-            raise ValueError(f"words missing from the recogniser's dictionary: {missing[:10]}")
-        self._dir = tempfile.TemporaryDirectory()
-        d = Path(self._dir.name)
-        (d / "words.dict").write_text("".join(f"{h.lower()} {p}\n" for h, p in entries.items()))
-        if grammar is None:
-            alternatives = " | ".join(w.lower() for w in words)
-            grammar = f"#JSGF V1.0;\ngrammar words;\npublic <s> = ( {alternatives} )* ;\n"
-        (d / "words.gram").write_text(grammar)
-        config = Config(
-            hmm=str(model / "en-us"),
-            dict=str(d / "words.dict"),
-            jsgf=str(d / "words.gram"),
-            loglevel="FATAL",
-            cmn="batch",
-            beam=1e-60,
-            wbeam=1e-40,
-            bestpath=False,
-            fwdflat=False,
-        )  # whole-utterance CMN: deterministic
-        self.decoder = Decoder(config)
-
-    def transcribe(self, audio: np.ndarray) -> str:
-        pad = np.zeros(int(0.3 * 16000), np.float32)  # room for the decoder to end the utterance in silence
-        pcm = np.concatenate([pad, resample(np.asarray(audio, np.float32), spec.SAMPLE_RATE, 16000), pad])
-        peak = max(float(np.abs(pcm).max()), 1e-6)
-        pcm16 = np.clip(pcm / peak * 0.9 * 32767, -32768, 32767).astype(np.int16)
-        self.decoder.start_utt()
-        self.decoder.process_raw(pcm16.tobytes(), full_utt=True)
-        self.decoder.end_utt()
-        hyp = self.decoder.hyp()
-        return hyp.hypstr if hyp is not None else ""
-
-    def wer(self, text: str, audio: np.ndarray) -> float:
-        return word_error_rate(text, self.transcribe(audio))
 
 
 # ----------------------------------------------------------------------------- voice

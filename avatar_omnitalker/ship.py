@@ -23,7 +23,7 @@ from avatar_omnitalker.model.checkpoint import MODEL_FILE
 from avatar_omnitalker.render.parametric import Palette, ParametricRenderer
 from avatar_omnitalker.train.state import latest_checkpoint
 
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
+ASSETS = Path(__file__).resolve().parent / "assets"  # what infer/defaults.py reads
 PALETTES = [
     ((52, 78, 104), (231, 186, 160), (92, 56, 38)),
     ((96, 70, 110), (198, 150, 120), (40, 30, 28)),

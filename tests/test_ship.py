@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from avatar_omnitalker.infer.config import PipelineConfig
@@ -53,3 +55,11 @@ def test_ship_round_trip(tmp_path):
     assert result.audio.size == result.motion.shape[0] * 960 and np.isfinite(result.audio).all()
     size = sum(p.stat().st_size for p in assets.rglob("*") if p.is_file())
     assert size < 40e6
+
+
+def test_ship_writes_where_the_defaults_are_read():
+    from importlib import resources
+
+    from avatar_omnitalker.ship import ASSETS
+
+    assert ASSETS == Path(str(resources.files("avatar_omnitalker") / "assets")).resolve()

@@ -128,10 +128,22 @@ def cases(corpus: Corpus, per_source: int = 1, sets: tuple[str, ...] = ("en", "z
     return out
 
 
-def _closer_to_own(emb: np.ndarray, own: str, refs: dict[str, np.ndarray]) -> tuple[float, bool]:
+def voice_parts(meta: dict) -> frozenset[str]:
+    """The base voices a source's speaker is made of (Kokoro voices of a blend, or the espeak
+    voice): held-out speakers that share one cannot be told apart by timbre alone."""
+    voice = meta["voice"]
+    return frozenset(voice["voices"]) if "voices" in voice else frozenset([voice["voice"]])
+
+
+def _closer_to_own(
+    emb: np.ndarray, own: str, refs: dict[str, np.ndarray], parts: dict[str, frozenset[str]]
+) -> tuple[float, bool, bool]:
+    """(cosine to own reference, closer than to every other reference, closer than to every
+    reference made of other base voices)."""
     sims = {k: cosine(emb, e) for k, e in refs.items()}
     others = [v for k, v in sims.items() if k != own]
-    return sims[own], bool(not others or sims[own] > max(others))
+    distinct = [v for k, v in sims.items() if k != own and not parts[k] & parts[own]]
+    return sims[own], bool(not others or sims[own] > max(others)), bool(not distinct or sims[own] > max(distinct))
 
 
 def evaluate(pipeline: Pipeline, corpus: Corpus, per_source: int = 1) -> dict:
@@ -150,6 +162,7 @@ def evaluate(pipeline: Pipeline, corpus: Corpus, per_source: int = 1) -> dict:
     }
     scale = np.std(np.stack(list(gt_style.values())), 0) + 1e-6
     refs = {c.reference.name: c.reference for c in all_cases}
+    parts = {c.reference.name: voice_parts(c.source.meta) for c in all_cases}
     ref_embed = {e: {k: enc.embed(r.audio) for k, r in refs.items()} for e, enc in embedders.items()}
 
     rows = []
@@ -171,11 +184,15 @@ def evaluate(pipeline: Pipeline, corpus: Corpus, per_source: int = 1) -> dict:
             row[f"{name}_err"] = _error(case, row[f"{name}_heard"])
             for e, enc in embedders.items():
                 try:
-                    row[f"{name}_{e}_own"], row[f"{name}_{e}_closer"] = _closer_to_own(
-                        enc.embed(audio), case.reference.name, ref_embed[e]
+                    (row[f"{name}_{e}_own"], row[f"{name}_{e}_closer"], row[f"{name}_{e}_distinct"]) = _closer_to_own(
+                        enc.embed(audio), case.reference.name, ref_embed[e], parts
                     )
                 except ValueError:  # nothing voiced to embed counts as a miss
-                    row[f"{name}_{e}_own"], row[f"{name}_{e}_closer"] = float("nan"), False
+                    row[f"{name}_{e}_own"], row[f"{name}_{e}_closer"], row[f"{name}_{e}_distinct"] = (
+                        float("nan"),
+                        False,
+                        False,
+                    )
             curve = sync_curve(motion, audio)
             curves[name].append(curve)
             row[f"{name}_lag"], row[f"{name}_sync_corr"] = pooled_lip_sync([curve])
@@ -204,6 +221,7 @@ def summarise(rows: list[dict], curves: dict[str, list[np.ndarray]], rtf: float,
             "cer_zh": mean(f"{name}_err", "zh"),
             "cer_mixed": mean(f"{name}_err", "mixed"),
             **{f"closer_to_own_{e}": mean(f"{name}_{e}_closer") for e in EMBEDDERS},
+            **{f"closer_than_distinct_{e}": mean(f"{name}_{e}_distinct") for e in EMBEDDERS},
             **{f"sim_own_{e}": mean(f"{name}_{e}_own") for e in EMBEDDERS},
             "lag_frames": pooled_lip_sync(curves[name])[0],
             "sync_corr": pooled_lip_sync(curves[name])[1],
@@ -220,13 +238,15 @@ def summarise(rows: list[dict], curves: dict[str, list[np.ndarray]], rtf: float,
 
 def table(report: dict) -> str:
     s = report["summary"]
-    lines = [f"{'metric':<34}{'generated':>12}{'ground truth':>14}", "-" * 60]
+    lines = [f"{'metric':<40}{'generated':>12}{'ground truth':>14}", "-" * 66]
     for key, label in (
         ("wer_en", "WER en (whisper tiny.en)"),
         ("cer_zh", "CER zh (whisper base)"),
         ("cer_mixed", "CER zh/en mixed (whisper base)"),
         ("closer_to_own_resemblyzer", "closer to own ref., resemblyzer"),
         ("closer_to_own_dvector", "closer to own ref., d-vector"),
+        ("closer_than_distinct_resemblyzer", "... than other-voice refs, resemblyzer"),
+        ("closer_than_distinct_dvector", "... than other-voice refs, d-vector"),
         ("sim_own_resemblyzer", "cosine to own ref., resemblyzer"),
         ("sim_own_dvector", "cosine to own ref., d-vector"),
         ("lag_frames", "lip-sync lag, pooled (frames)"),
@@ -235,8 +255,8 @@ def table(report: dict) -> str:
         ("style_dist", "style distance to speaker"),
         ("style_rank1", "style rank-1 speaker id"),
     ):
-        lines.append(f"{label:<34}{s['gen'][key]:>12.3f}{s['gt'][key]:>14.3f}")
-    lines.append(f"{'real-time factor (generation)':<34}{s['gen']['rtf']:>12.3f}{'':>14}")
+        lines.append(f"{label:<40}{s['gen'][key]:>12.3f}{s['gt'][key]:>14.3f}")
+    lines.append(f"{'real-time factor (generation)':<40}{s['gen']['rtf']:>12.3f}{'':>14}")
     lines.append(f"{s['cases']} cases, {s['speakers']} held-out speakers")
     return "\n".join(lines)
 

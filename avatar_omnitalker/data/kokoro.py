@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 
 from avatar_omnitalker import spec
-from avatar_omnitalker.data.kokoro_assets import STYLE_DIM, STYLE_ROWS, KokoroAssets
+from avatar_omnitalker.data.kokoro_assets import STYLE_ROWS, KokoroAssets
 from avatar_omnitalker.errors import OmniTalkerError
 from avatar_omnitalker.text.espeak import STRESS_MARKS, Espeak, Phoneme, Utterance
 from avatar_omnitalker.text.phonemes import PAUSE
@@ -199,9 +199,8 @@ def _timed(plan: _Plan, owner: list[int], ends: np.ndarray, duration: float) -> 
 
 @lru_cache(maxsize=64)
 def _table(assets: KokoroAssets, name: str) -> np.ndarray:
-    table = assets.style_table(name)
-    assert table.shape == (STYLE_ROWS, STYLE_DIM)
-    return table
+    """(STYLE_ROWS, STYLE_DIM): read once per process (a corpus worker speaks many sentences)."""
+    return assets.style_table(name)
 
 
 def _mandarin_syllables(run: str) -> list[tuple[str, str]]:

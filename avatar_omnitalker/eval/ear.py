@@ -99,7 +99,7 @@ def model_dir(name: str) -> Path:
 
 
 class Ear:
-    """Transcribe 24 kHz speech; greedy-free beam search, no prompt, no text conditioning."""
+    """Transcribe 24 kHz speech: beam search of 5, no prompt, no conditioning on earlier text."""
 
     def __init__(self, lang: str = "en", threads: int = 2) -> None:
         if lang not in EAR_MODELS:

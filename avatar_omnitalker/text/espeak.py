@@ -148,8 +148,9 @@ class Espeak:
         return Utterance(audio, _phonemes(events, len(audio) / ESPEAK_RATE))
 
     def phoneme_words(self, text: str, voice: str = "en-us") -> list[list[str]]:
-        """espeak-ng's IPA of `text` without synthesis: words of phoneme units, each unit named
-        as the phoneme events name it (stress marks kept on the unit they precede).
+        """espeak-ng's IPA of `text` without synthesis: words of phoneme units (stress marks kept
+        on the unit they precede). Mostly the names the phoneme events use; Mandarin units carry
+        tone digits, and a few phonemes that synthesis folds into a neighbour are spelt out.
 
         Punctuation is dropped (espeak reads it as clause breaks); callers that need it split the
         text at punctuation first. This is how a neural TTS trained on espeak IPA is fed."""

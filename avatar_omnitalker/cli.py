@@ -236,11 +236,13 @@ def _ship(args: argparse.Namespace) -> int:
 
 
 def _voices(args: argparse.Namespace) -> int:
-    from avatar_omnitalker.data.kokoro_assets import KokoroAssets, install
+    from avatar_omnitalker.data.kokoro_assets import KokoroAssets, VoiceAssetsError, install
 
     if args.action == "install":
         if not args.kokoro_js:
-            raise SystemExit("omnitalker voices install: --kokoro-js (the npm tarball or folder) is required")
+            raise VoiceAssetsError(
+                "voices install needs --kokoro-js: the kokoro-js npm tarball (npm pack) or its folder"
+            )
         assets = install(args.kokoro_js, args.home)
         from avatar_omnitalker.eval.ear import model_dir
 

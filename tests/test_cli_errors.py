@@ -216,3 +216,10 @@ def test_sigterm_while_rendering_leaves_no_temp_file_and_the_old_output(tmp_path
     assert out.read_bytes() == OLD
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"], "no temp file left"
     assert os.path.exists(out)
+
+
+def test_voices_not_installed_says_how(tmp_path, capsys):
+    assert main(["voices", "list", "--home", str(tmp_path / "none")]) == 2
+    assert "recipes/install_voices.sh" in capsys.readouterr().err
+    assert main(["voices", "install", "--home", str(tmp_path / "none")]) == 2
+    assert "needs --kokoro-js" in capsys.readouterr().err

@@ -53,18 +53,12 @@ def pick_reference(corpus: Corpus, max_s: float = 6.0) -> Reference:
     for source in corpus.split("test"):
         if source.meta["lang"] != "en":
             continue
-        segs = source.meta["segments"]
-        n = 1
-        while n < len(segs) and segs[n]["end"] - segs[0]["start"] <= max_s * spec.FPS:
-            n += 1
-        a, b = segs[0]["start"], segs[n - 1]["end"]
-        arrays = corpus.arrays(source)
-        audio = arrays["audio"]
+        audio, motion, transcript = corpus.opening(source, max_s)
         return Reference.prepare(
-            audio[spec.samples_for_frames(a) : spec.samples_for_frames(b)],
+            audio,
             spec.SAMPLE_RATE,
-            arrays["motion"][a:b],
-            " ".join(s["text"] for s in segs[:n]),
+            motion,
+            transcript,
             appearance_for(source.meta["speaker_id"]),
             name=f"builtin-{source.meta['speaker_id']}",
         )

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources
-import io
 import json
 import os
-import shutil
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,7 +155,7 @@ def install(kokoro_js: str | Path, root: str | Path | None = None) -> KokoroAsse
             )
         target = assets.voices_dir / name
         if not target.is_file() or target.stat().st_size != len(blob):
-            with atomic_path(target) as tmp, open(tmp, "wb") as out:
-                shutil.copyfileobj(io.BytesIO(blob), out)
+            with atomic_path(target) as tmp:
+                Path(tmp).write_bytes(blob)
     logger.info("{} Kokoro voices in {}", len(members), assets.voices_dir)
     return KokoroAssets.find(assets.root)

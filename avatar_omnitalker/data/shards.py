@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from avatar_omnitalker import spec
 from avatar_omnitalker.errors import OmniTalkerError
 from avatar_omnitalker.fileio import atomic_path
 from avatar_omnitalker.motion.stats import MotionStats
@@ -118,6 +119,18 @@ class Corpus:
         out = {k: data[f"{source.local}.{k}"] for k in ARRAYS}
         out["audio"] = from_pcm16(out["audio"])
         return out
+
+    def opening(self, source: Source, max_s: float) -> tuple[np.ndarray, np.ndarray, str]:
+        """The source's first whole sentences within max_s (at least one): (audio, motion,
+        transcript), the span a reference is cut from."""
+        segs = source.meta["segments"]
+        n = 1
+        while n < len(segs) and segs[n]["end"] - segs[0]["start"] <= max_s * spec.FPS:
+            n += 1
+        a, b = segs[0]["start"], segs[n - 1]["end"]
+        arrays = self.arrays(source)
+        audio = arrays["audio"][spec.samples_for_frames(a) : spec.samples_for_frames(b)]
+        return audio, arrays["motion"][a:b], " ".join(s["text"] for s in segs[:n])
 
     def motion_stats(self, split: str = "train") -> MotionStats:
         return MotionStats.from_clips(torch.from_numpy(self.arrays(s)["motion"]) for s in self.split(split))

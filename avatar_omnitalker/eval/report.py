@@ -28,7 +28,7 @@ from avatar_omnitalker.data.corpus import make_engine, synthesize
 from avatar_omnitalker.data.shards import Corpus, Source
 from avatar_omnitalker.data.style import EMOTIONS, SpeakerStyle, face_motion
 from avatar_omnitalker.eval.dvector import DVectorEncoder
-from avatar_omnitalker.eval.ear import Ear
+from avatar_omnitalker.eval.ear import Ear, error_rate
 from avatar_omnitalker.eval.metrics import (
     SpeakerEncoder,
     cosine,
@@ -64,6 +64,11 @@ class Case:
     gt_audio: np.ndarray  # the corpus engine's speech at 24 kHz, whole frames
     gt_motion: np.ndarray
 
+    @property
+    def ear_lang(self) -> str:
+        """Mixed sentences are Mandarin with English words: the multilingual ear, scored by characters."""
+        return "en" if self.sentence_set == "en" else "zh"
+
 
 def _voice(meta: dict):
     if meta.get("engine", "espeak") == "espeak":
@@ -75,21 +80,9 @@ def _voice(meta: dict):
 
 
 def _reference(corpus: Corpus, source: Source) -> Reference:
-    segs = source.meta["segments"]
-    audio = corpus.arrays(source)["audio"]
-    motion = corpus.arrays(source)["motion"]
-    n_ref = 1
-    while n_ref < len(segs) and segs[n_ref]["end"] - segs[0]["start"] <= REF_SECONDS * spec.FPS:
-        n_ref += 1
-    a, b = segs[0]["start"], segs[n_ref - 1]["end"]
-    return Reference.prepare(
-        audio[spec.samples_for_frames(a) : spec.samples_for_frames(b)],
-        spec.SAMPLE_RATE,
-        motion[a:b],
-        " ".join(s["text"] for s in segs[:n_ref]),
-        np.full((64, 64, 3), 128, np.uint8),
-        name=source.meta["speaker_id"],
-    )
+    audio, motion, transcript = corpus.opening(source, REF_SECONDS)
+    appearance = np.full((64, 64, 3), 128, np.uint8)  # eval scores sound and motion, not pixels
+    return Reference.prepare(audio, spec.SAMPLE_RATE, motion, transcript, appearance, name=source.meta["speaker_id"])
 
 
 def cases(corpus: Corpus, per_source: int = 1, sets: tuple[str, ...] = ("en", "zh", "mixed")) -> list[Case]:
@@ -148,7 +141,7 @@ def _closer_to_own(
 
 def evaluate(pipeline: Pipeline, corpus: Corpus, per_source: int = 1) -> dict:
     all_cases = cases(corpus, per_source)
-    ears = {lang: Ear(lang) for lang in {"en" if c.sentence_set == "en" else "zh" for c in all_cases}}
+    ears = {lang: Ear(lang) for lang in {c.ear_lang for c in all_cases}}
     embedders = {"resemblyzer": SpeakerEncoder(), "dvector": DVectorEncoder()}
     mel = MelExtractor()
     speakers = sorted({c.source.speaker_id for c in all_cases})
@@ -178,10 +171,10 @@ def evaluate(pipeline: Pipeline, corpus: Corpus, per_source: int = 1) -> dict:
             pipeline.vocoder, mel.for_clip(torch.from_numpy(case.gt_audio)).numpy(), len(case.gt_motion)
         )
         row = {"speaker": case.source.speaker_id, "set": case.sentence_set, "text": case.text}
-        ear = ears["en" if case.sentence_set == "en" else "zh"]
+        ear = ears[case.ear_lang]
         for name, audio, motion in (("gen", result.audio, result.motion), ("gt", gt_voc, case.gt_motion)):
             row[f"{name}_heard"] = ear.transcribe(audio)
-            row[f"{name}_err"] = _error(case, row[f"{name}_heard"])
+            row[f"{name}_err"] = error_rate(ear.lang, case.text, row[f"{name}_heard"])
             for e, enc in embedders.items():
                 try:
                     (row[f"{name}_{e}_own"], row[f"{name}_{e}_closer"], row[f"{name}_{e}_distinct"]) = _closer_to_own(
@@ -201,12 +194,6 @@ def evaluate(pipeline: Pipeline, corpus: Corpus, per_source: int = 1) -> dict:
             row[f"{name}_rank1"] = rank1(stats, gt_style, scale) == row["speaker"]
         rows.append(row)
     return {"summary": summarise(rows, curves, gen_seconds / max(gen_audio, 1e-9), len(speakers)), "rows": rows}
-
-
-def _error(case: Case, heard: str) -> float:
-    from avatar_omnitalker.eval.ear import error_rate
-
-    return error_rate("en" if case.sentence_set == "en" else "zh", case.text, heard)
 
 
 def summarise(rows: list[dict], curves: dict[str, list[np.ndarray]], rtf: float, speakers: int) -> dict:

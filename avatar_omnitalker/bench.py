@@ -30,6 +30,7 @@ class BenchResult:
     runs: int
     batch: int = 1
     engine: str = "torch"
+    capture_s: float = 0.0  # engine graphs: warm-up + capture of the solve's graph (once per bucket)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -61,6 +62,11 @@ def bench_model(
     ref_motion = torch.randn(batch, ref_frames, config.model.motion_dim)
     text = torch.randint(0, config.model.text_vocab_size, (batch, int(13 * 15)))  # ~15 chars/s
     velocity = None
+    sampler = model
+    if engine == "graphs":
+        from avatar_omnitalker.model.graphs import GraphSampler
+
+        sampler = GraphSampler(model)
     if engine == "onnx":
         from avatar_omnitalker.infer.pipeline import onnx_engine_for
 
@@ -70,7 +76,7 @@ def bench_model(
         if device.startswith("cuda"):
             torch.cuda.synchronize()
         start = time.perf_counter()
-        model.sample(
+        sampler.sample(
             ref_mel,
             ref_motion,
             text,
@@ -105,4 +111,5 @@ def bench_model(
         runs,
         batch,
         engine,
+        round(sum(sampler.captures.values()), 3) if engine == "graphs" else 0.0,
     )

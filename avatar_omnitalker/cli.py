@@ -10,7 +10,8 @@ import numpy as np
 from loguru import logger
 
 from avatar_omnitalker import spec
-from avatar_omnitalker.infer.config import PipelineConfig
+from avatar_omnitalker.errors import ConfigError
+from avatar_omnitalker.infer.config import ENGINES, PipelineConfig
 from avatar_omnitalker.text.clean import NOTHING_TO_SAY, has_words
 
 
@@ -39,6 +40,8 @@ def _bench(args: argparse.Namespace) -> int:
     from avatar_omnitalker.bench import bench_model
     from avatar_omnitalker.model.config import load_config
 
+    if args.graphs and args.engine == "onnx":
+        raise ConfigError("--graphs replays the torch solve; it cannot be combined with --engine onnx")
     result = bench_model(
         load_config(args.config),
         device=args.device,
@@ -51,7 +54,7 @@ def _bench(args: argparse.Namespace) -> int:
         runs=args.runs,
         compile=args.compile,
         batch=args.batch,
-        engine=args.engine,
+        engine="graphs" if args.graphs else args.engine,
     )
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
@@ -165,11 +168,30 @@ def _synth_corpus(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pack_corpus(args: argparse.Namespace) -> int:
+    from avatar_omnitalker.data.pack import pack_corpus
+    from avatar_omnitalker.fileio import folder_bytes
+
+    pack_corpus(args.corpus, args.out, tuple(x.strip() for x in args.splits.split(",") if x.strip()))
+    logger.info(
+        "packed {} corpus folder(s) into {} ({:.1f} MB)", len(args.corpus), args.out, folder_bytes(args.out) / 1e6
+    )
+    return 0
+
+
 def _train(args: argparse.Namespace) -> int:
     from avatar_omnitalker.train.config import TrainConfig
     from avatar_omnitalker.train.trainer import train
 
-    cfg = TrainConfig.load(args.config, steps=args.steps, out=args.out, corpus=args.corpus, device=args.device)
+    cfg = TrainConfig.load(
+        args.config,
+        steps=args.steps,
+        out=args.out,
+        corpus=args.corpus,
+        device=args.device,
+        init_from=args.init_from,
+        time_limit_s=args.time_limit,
+    )
     log = train(cfg)
     if log:
         logger.info(
@@ -278,7 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--compile", action="store_true", help="torch.compile the backbone")
     p.add_argument("--batch", type=int, default=1, help="requests solved together (aggregate RTF is reported)")
-    p.add_argument("--engine", choices=("torch", "onnx"), default="torch", help="the velocity step's runtime")
+    p.add_argument("--engine", choices=ENGINES, default="torch", help="the solver's runtime")
+    p.add_argument("--graphs", action="store_true", help="the same as --engine graphs (CUDA graph replay)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_bench)
     p = sub.add_parser("generate", help="text + reference -> talking-head MP4 (and motion data)")
@@ -322,7 +345,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="override: run folder")
     p.add_argument("--corpus", help="override: corpus folder")
     p.add_argument("--device", help="override: auto, cpu, cuda")
+    p.add_argument("--init-from", help="override: a run folder or checkpoint to fine-tune")
+    p.add_argument(
+        "--time-limit", type=float, help="override: seconds of training after which it saves and stops (a GPU lease)"
+    )
     p.set_defaults(func=_train)
+    p = sub.add_parser(
+        "pack-corpus", help="corpora -> one small training-only corpus (mel + motion, no audio) to carry to a GPU"
+    )
+    p.add_argument("--corpus", action="append", required=True, help="an original corpus folder (repeatable)")
+    p.add_argument("--out", required=True, help="new folder")
+    p.add_argument("--splits", default="train", help="comma-separated splits to keep (default: train)")
+    p.set_defaults(func=_pack_corpus)
     p = sub.add_parser("eval", help="score a checkpoint on a corpus's held-out speakers and sentences")
     p.add_argument("--corpus", required=True)
     p.add_argument("--out", required=True, help="report .json")

@@ -97,3 +97,7 @@ def state_digest(state: Mapping, salt: str = "") -> str:
         digest.update(name.encode())
         digest.update(tensor.detach().float().cpu().numpy().tobytes())
     return digest.hexdigest()[:16]
+
+
+def folder_bytes(root: str | Path) -> int:
+    return sum(p.stat().st_size for p in Path(root).rglob("*") if p.is_file())

@@ -98,15 +98,18 @@ class PairDataset:
         source = self.sources[pair.source]
         segs = source.meta["segments"]
         arrays = self.corpus.arrays(source)
-        audio = arrays["audio"]
         motion = arrays["motion"]
         spans = [
             (segs[pair.ref[0]]["start"], segs[pair.ref[1] - 1]["end"]),
             (segs[pair.target[0]]["start"], segs[pair.target[1] - 1]["end"]),
         ]
-        wav = np.concatenate([audio[spec.samples_for_frames(a) : spec.samples_for_frames(b)] for a, b in spans])
         mot = np.concatenate([motion[a:b] for a, b in spans])
-        mel = self.mel.for_clip(torch.from_numpy(wav))
+        if "audio" in arrays:
+            audio = arrays["audio"]
+            wav = np.concatenate([audio[spec.samples_for_frames(a) : spec.samples_for_frames(b)] for a, b in spans])
+            mel = self.mel.for_clip(torch.from_numpy(wav))
+        else:
+            mel = torch.from_numpy(stored_mel(arrays["mel"], spans))
         ref_frames = spans[0][1] - spans[0][0]
         if self.text_mode == "implicit":
             ref_text = " ".join(s["text"] for s in segs[pair.ref[0] : pair.ref[1]])
@@ -122,6 +125,24 @@ class PairDataset:
                 offset += (b - a) / spec.FPS
             ids = self.tokenizer.frame_ids(phonemes, mel.shape[0])
         return Example(mel, self.stats.normalize(torch.from_numpy(mot)), ids, ref_frames)
+
+
+def stored_mel(mel: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
+    """The mel of the concatenated spans, cut from a source's stored mel (a packed corpus).
+
+    A motion frame is 3.75 mel hops, so a span's first mel frame is rounded to the nearest hop
+    (at most half a hop, 5 ms, early or late); the total length is the one for_clip would give."""
+    total = spec.mel_frames_for_motion(sum(b - a for a, b in spans))
+    parts, taken = [], 0
+    for k, (a, b) in enumerate(spans):
+        n = total - taken if k == len(spans) - 1 else round((b - a) * spec.SAMPLES_PER_FRAME / spec.HOP_LENGTH)
+        start = round(a * spec.SAMPLES_PER_FRAME / spec.HOP_LENGTH)
+        part = mel[start : start + n]
+        if part.shape[0] < n:  # the source's last frames: repeat the final one (silence)
+            part = np.concatenate([part, np.repeat(mel[-1:], n - part.shape[0], 0)])
+        parts.append(part)
+        taken += n
+    return np.concatenate(parts).astype(np.float32)
 
 
 def dynamic_batches(lengths: list[int], max_frames: int, max_samples: int, seed: int, epoch: int) -> list[list[int]]:

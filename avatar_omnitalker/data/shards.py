@@ -7,6 +7,10 @@
     shards/shard-00000.json        per source: source_id, speaker_id, split, lang, ... and
                                    segments: [{text, start, end (motion frames), phonemes}]
 
+A packed corpus (data/pack.py, for carrying a training set to another machine) has no audio:
+`{i}.mel` is uint8 with its float32 range in `{i}.mel_range` (lo, hi), `{i}.motion` is float16.
+Training then reads the stored mel; whatever needs the waveform says it needs an unpacked corpus.
+
 A shard is complete when its .json exists (written after its .npz, both atomically), so an
 interrupted run resumes at the first missing shard.
 """
@@ -109,16 +113,39 @@ class Corpus:
                 self.sources.append(Source(shard, local, meta))
         if not self.sources:
             raise CorpusError(f"{self.root}: no complete shards")
+        self._packed_arrays: dict[tuple[Path, int], dict[str, np.ndarray]] = {}
 
     def split(self, name: str) -> list[Source]:
         return [s for s in self.sources if s.meta["split"] == name]
 
+    @property
+    def has_audio(self) -> bool:
+        return "packed" not in self.header
+
     def arrays(self, source: Source) -> dict[str, np.ndarray]:
-        """audio (float32, 24 kHz), mel (float16) and motion (float32) of one source."""
+        """audio (float32, 24 kHz; absent from a packed corpus), mel (float16 or float32 when
+        dequantised) and motion (float32) of one source. A packed corpus is small, so all of it
+        stays in memory once read (training draws from every shard in every batch)."""
+        key = (source.shard, source.local)
+        if key in self._packed_arrays:
+            return self._packed_arrays[key]
         data = _load_shard(str(source.shard))
-        out = {k: data[f"{source.local}.{k}"] for k in ARRAYS}
-        out["audio"] = from_pcm16(out["audio"])
+        out = {k: data[f"{source.local}.{k}"] for k in ARRAYS if f"{source.local}.{k}" in data}
+        if "audio" in out:
+            out["audio"] = from_pcm16(out["audio"])
+        if out["mel"].dtype == np.uint8:
+            lo, hi = data[f"{source.local}.mel_range"]
+            out["mel"] = dequantize_mel(out["mel"], float(lo), float(hi))
+        out["motion"] = out["motion"].astype(np.float32, copy=False)
+        if not self.has_audio:
+            self._packed_arrays[key] = out
         return out
+
+    def require_audio(self, purpose: str) -> None:
+        if not self.has_audio:
+            raise CorpusError(
+                f"{self.root} is a packed corpus (mel only, no audio); {purpose} needs the original corpus"
+            )
 
     def opening(self, source: Source, max_s: float) -> tuple[np.ndarray, np.ndarray, str]:
         """The source's first whole sentences within max_s (at least one): (audio, motion,
@@ -128,12 +155,30 @@ class Corpus:
         while n < len(segs) and segs[n]["end"] - segs[0]["start"] <= max_s * spec.FPS:
             n += 1
         a, b = segs[0]["start"], segs[n - 1]["end"]
+        self.require_audio("a reference clip")
         arrays = self.arrays(source)
         audio = arrays["audio"][spec.samples_for_frames(a) : spec.samples_for_frames(b)]
         return audio, arrays["motion"][a:b], " ".join(s["text"] for s in segs[:n])
 
     def motion_stats(self, split: str = "train") -> MotionStats:
         return MotionStats.from_clips(torch.from_numpy(self.arrays(s)["motion"]) for s in self.split(split))
+
+
+MEL_LEVELS = 255
+
+
+def quantize_mel(mel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(M, n_mels) log-mel -> uint8 codes and (lo, hi): a step of (hi - lo) / 255, about 0.07 for
+    speech, an error far below what the model learns to reproduce."""
+    lo, hi = float(mel.min()), float(mel.max())
+    scale = (hi - lo) / MEL_LEVELS or 1.0
+    codes = np.clip(np.round((mel.astype(np.float32) - lo) / scale), 0, MEL_LEVELS).astype(np.uint8)
+    return codes, np.array([lo, hi], dtype=np.float32)
+
+
+def dequantize_mel(codes: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    scale = (hi - lo) / MEL_LEVELS or 1.0
+    return (codes.astype(np.float32) * scale + lo).astype(np.float32)
 
 
 @lru_cache(maxsize=4)

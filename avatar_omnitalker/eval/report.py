@@ -140,6 +140,7 @@ def _closer_to_own(
 
 
 def evaluate(pipeline: Pipeline, corpus: Corpus, per_source: int = 1) -> dict:
+    corpus.require_audio("evaluation (references and ground truth)")
     all_cases = cases(corpus, per_source)
     ears = {lang: Ear(lang) for lang in {c.ear_lang for c in all_cases}}
     embedders = {"resemblyzer": SpeakerEncoder(), "dvector": DVectorEncoder()}

@@ -23,7 +23,8 @@ from avatar_omnitalker.errors import ConfigError
 DEFAULT_NFE = 7
 METHODS = ("euler", "midpoint")
 RENDERERS = ("auto", "photo", "parametric")
-ENGINES = ("torch", "onnx")
+ENGINES = ("torch", "onnx", "graphs")
+DTYPES = ("auto", "float32", "bfloat16")
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda|cuda:\d+)$")
 
 
@@ -46,7 +47,13 @@ class PipelineConfig:
     seed: int = _opt(0, "random seed (the same seed and text give the same output)", 0, 2**31 - 1)
     speed: float = _opt(1.0, "speaking rate relative to the reference", 0.25, 4.0)
     engine: str = _opt(
-        "torch", "the velocity step: 'torch', or 'onnx' (ONNX Runtime; exported once, cached)", choices=ENGINES
+        "torch",
+        "the solver's runtime: 'torch', 'onnx' (ONNX Runtime; exported once, cached) or 'graphs' "
+        "(torch, each ODE solve replayed from a CUDA graph; for GPUs)",
+        choices=ENGINES,
+    )
+    dtype: str = _opt(
+        "auto", "model precision: 'auto' (bfloat16 on CUDA, float32 on CPU), 'float32' or 'bfloat16'", choices=DTYPES
     )
     renderer: str = _opt(
         "auto",
@@ -78,6 +85,8 @@ class PipelineConfig:
                 raise ConfigError(f"{f.name} must be one of {meta['choices']}, got {value!r}")
         if not DEVICE_PATTERN.match(self.device):
             raise ConfigError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
+        if self.engine == "onnx" and self.dtype == "bfloat16":
+            raise ConfigError("dtype bfloat16 needs engine torch or graphs: the ONNX engine runs float32")
         if self.renderer not in RENDERERS and not str(self.renderer).endswith(".onnx"):
             raise ConfigError(f"renderer must be one of {RENDERERS} or a path to an .onnx file, got {self.renderer!r}")
 

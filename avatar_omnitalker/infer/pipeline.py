@@ -28,6 +28,7 @@ from avatar_omnitalker.infer.reference import Reference
 from avatar_omnitalker.model.cfm import FlowMatching
 from avatar_omnitalker.model.checkpoint import load_checkpoint
 from avatar_omnitalker.model.config import load_config
+from avatar_omnitalker.model.graphs import GraphSampler
 from avatar_omnitalker.text.clean import has_words, strip_control
 from avatar_omnitalker.text.modes import AnyTokenizer, mode_of, tokenizer_for
 
@@ -77,6 +78,13 @@ def onnx_engine_for(model: FlowMatching, device: str):
     return OnnxVelocity(path, device)
 
 
+def model_dtype(dtype: str, device: str, engine: str = "torch") -> torch.dtype:
+    """'auto': bfloat16 on CUDA (the tensor cores' format), float32 elsewhere and for ONNX."""
+    if dtype == "auto":
+        return torch.bfloat16 if device.startswith("cuda") and engine != "onnx" else torch.float32
+    return {"float32": torch.float32, "bfloat16": torch.bfloat16}[dtype]
+
+
 def resolve_device(device: str) -> str:
     """'auto' -> the first CUDA device when torch sees one, else the CPU; a CUDA device that is not
     there is an error, not a crash later."""
@@ -111,6 +119,7 @@ class Pipeline:
             )
         self.config = config
         self.engine = None  # None: the torch backbone; else a velocity engine (model/onnx_engine.py)
+        self.sampler: FlowMatching | GraphSampler = model  # what solves: the model, or its graph replayer
         self.chunker_factory = lambda: dataclasses.replace(chunker) if chunker else TextChunker()
         self.set_reference(reference)
 
@@ -133,7 +142,7 @@ class Pipeline:
         else:
             model = load_checkpoint(checkpoint)
             logger.info("model: {} ({})", checkpoint, model.config.name)
-        model = model.to(device)
+        model = model.to(device=device, dtype=model_dtype(config.dtype, device, config.engine))
         vocoder = config.vocoder
         if vocoder is None:
             vocoder = defaults.default_vocoder()
@@ -143,6 +152,10 @@ class Pipeline:
         if reference is None:
             reference = defaults.builtin_reference() if config.reference is None else Reference.load(config.reference)
         pipeline = cls(model, voc, reference, config)
+        if config.engine == "graphs":
+            if not device.startswith("cuda"):
+                logger.warning("engine 'graphs' on {}: no CUDA graphs there, the padded solve runs eagerly", device)
+            pipeline.sampler = GraphSampler(model)
         if config.engine == "onnx":
             from avatar_omnitalker.audio.onnx_vocoder import onnx_vocoder_for
 
@@ -198,7 +211,7 @@ class Pipeline:
             for row, job in enumerate(jobs):
                 text_ids[row, : len(job.ids)] = torch.tensor(job.ids)
             c = self.config
-            sample = self.model.sample(
+            sample = self.sampler.sample(
                 self._ref_mel.expand(len(jobs), -1, -1),
                 self._ref_motion.expand(len(jobs), -1, -1),
                 text_ids,

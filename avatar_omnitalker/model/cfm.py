@@ -54,6 +54,25 @@ class LossOutput:
 
 
 @dataclass
+class SampleSetup:
+    """One solve's inputs (FlowMatching.setup): b requests padded to na mel / nm motion frames."""
+
+    cond_a: Tensor  # (b, na, mel_dim) reference mel, zero elsewhere
+    cond_m: Tensor | None  # (b, nm, motion_dim) reference motion, zero elsewhere; None: audio only
+    ref_region_a: Tensor  # (b, na, 1) bool
+    ref_region_m: Tensor | None  # (b, nm, 1) bool
+    audio_mask: Tensor | None  # (b, na) valid frames; None when all are valid
+    motion_mask: Tensor | None  # (b, nm)
+    text_c: Tensor  # (b, na, text_dim) text embedding
+    text_u: Tensor | None  # (b, na, text_dim) with the text dropped (CFG's unconditional pass)
+    xa: Tensor  # (b, na, mel_dim) noise at t = 0
+    xm: Tensor | None  # (b, nm, motion_dim)
+    ts: Tensor  # (steps + 1,) times
+    mel_lens: Tensor  # (b,)
+    total: Tensor  # (b,) motion frames
+
+
+@dataclass
 class SampleOutput:
     mel: Tensor  # (b, na, n_mels); reference region copied from the input
     motion: Tensor  # (b, nm, motion_dim) normalised; reference region copied
@@ -232,6 +251,52 @@ class FlowMatching(nn.Module):
     ) -> SampleOutput:
         """`engine` (e.g. model.onnx_engine.OnnxVelocity) replaces the guided network call; the
         loop, schedule, noise and guidance stay this code's."""
+        s = self.setup(
+            ref_mel,
+            ref_motion,
+            text,
+            total_frames,
+            ref_frames=ref_frames,
+            steps=steps,
+            cfg_strength=cfg_strength,
+            sway=sway,
+            method=method,
+            epss=epss,
+            seed=seed,
+            generate_motion=generate_motion,
+        )
+        if engine is not None and generate_motion and cfg_strength > 0:
+            velocity = self._engine_velocity_fn(
+                engine, s.cond_a, s.cond_m, s.text_c, s.text_u, s.mel_lens, s.total, cfg_strength
+            )
+        else:
+            velocity = self._velocity_fn(
+                s.cond_a, s.cond_m, s.text_c, s.text_u, s.audio_mask, s.motion_mask, cfg_strength
+            )
+        xa, xm = self.integrate(velocity, s.xa, s.xm, s.ts, method)
+        return self.finish(s, xa, xm)
+
+    @torch.no_grad()
+    def setup(
+        self,
+        ref_mel: Tensor,
+        ref_motion: Tensor | None,
+        text: Tensor,
+        total_frames: Tensor | int,
+        *,
+        ref_frames: Tensor | int | None,
+        steps: int,
+        cfg_strength: float,
+        sway: float | None,
+        method: str,
+        epss: bool,
+        seed: int | Sequence[int] | None,
+        generate_motion: bool,
+        frames: tuple[int, int] | None = None,
+    ) -> SampleSetup:
+        """Everything one solve needs, built once per request batch (see `sample` for the
+        arguments). `frames` = (na, nm) pads the solve to those lengths with masks (the static
+        shapes of a CUDA graph); padding changes nothing but the arrays' length."""
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
         self.eval()
@@ -252,6 +317,10 @@ class FlowMatching(nn.Module):
                 f"{int(ref_frames.max())} motion frames"
             )
         na, nm = int(mel_lens.max()), int(total.max())
+        if frames is not None:
+            if frames[0] < na or frames[1] < nm:
+                raise ValueError(f"frames {frames} shorter than the request ({na}, {nm})")
+            na, nm = frames
         dtype = next(self.parameters()).dtype
         mel_lens, total, ref_frames, ref_mel_lens = (x.to(device) for x in (mel_lens, total, ref_frames, ref_mel_lens))
 
@@ -275,22 +344,45 @@ class FlowMatching(nn.Module):
                 cond_m[:, :n] = ref_motion[:, :n].to(device=device, dtype=dtype)
             cond_m = cond_m.masked_fill(~ref_region_m, 0.0)
 
-        audio_mask = lens_to_mask(mel_lens, na) if b > 1 else None
-        motion_mask = lens_to_mask(total, nm) if (b > 1 and generate_motion) else None
+        masked = b > 1 or frames is not None
+        audio_mask = lens_to_mask(mel_lens, na) if masked else None
+        motion_mask = lens_to_mask(total, nm) if (masked and generate_motion) else None
         text = text.to(device)
-        text_c = self.backbone.embed_text(text, mel_lens, drop_text=False)  # once per request
-        text_u = self.backbone.embed_text(text, mel_lens, drop_text=True) if cfg_strength > 0 else None
+        text_c = _pad_frames(self.backbone.embed_text(text, mel_lens, drop_text=False), na)  # once per request
+        text_u = _pad_frames(self.backbone.embed_text(text, mel_lens, drop_text=True), na) if cfg_strength > 0 else None
 
-        # the ODE state: xa (b, na, mel_dim) mel and xm (b, nm, motion_dim) motion, noise at t = 0;
-        # va / vm are their velocities, ha / hm the midpoint method's half steps
+        # the ODE state: xa (b, na, mel_dim) mel and xm (b, nm, motion_dim) motion, noise at t = 0
         xa, xm = self._noise(mel_lens, total if generate_motion else None, seed, dtype)
-        if engine is not None and generate_motion and cfg_strength > 0:
-            velocity = self._engine_velocity_fn(engine, cond_a, cond_m, text_c, text_u, mel_lens, total, cfg_strength)
-        else:
-            velocity = self._velocity_fn(cond_a, cond_m, text_c, text_u, audio_mask, motion_mask, cfg_strength)
+        xa, xm = _pad_frames(xa, na), None if xm is None else _pad_frames(xm, nm)
         ts = timesteps(steps, sway, epss, device).to(dtype)
-        for t0, t1 in zip(ts[:-1], ts[1:]):
-            dt = t1 - t0
+        return SampleSetup(
+            cond_a,
+            cond_m,
+            ref_region_a,
+            ref_region_m,
+            audio_mask,
+            motion_mask,
+            text_c,
+            text_u,
+            xa,
+            xm,
+            ts,
+            mel_lens,
+            total,
+        )
+
+    @staticmethod
+    def integrate(
+        velocity: Callable[[Tensor, Tensor, Tensor | None], tuple[Tensor, Tensor | None]],
+        xa: Tensor,
+        xm: Tensor | None,
+        ts: Tensor,
+        method: str,
+    ) -> tuple[Tensor, Tensor | None]:
+        """The ODE from t = ts[0] to ts[-1]; no host synchronisation, so it can be graph-captured.
+        va / vm are the velocities, ha / hm the midpoint method's half steps."""
+        for i in range(ts.shape[0] - 1):
+            t0, dt = ts[i], ts[i + 1] - ts[i]
             va, vm = velocity(t0, xa, xm)
             if method == "midpoint":
                 ha = xa + va * dt / 2
@@ -298,13 +390,22 @@ class FlowMatching(nn.Module):
                 va, vm = velocity(t0 + dt / 2, ha, hm)
             xa = xa + va * dt
             xm = None if xm is None else xm + vm * dt
+        return xa, xm
 
-        mel = torch.where(ref_region_a, cond_a, xa).masked_fill(~lens_to_mask(mel_lens, na).unsqueeze(-1), 0.0)
+    def finish(self, s: SampleSetup, xa: Tensor, xm: Tensor | None) -> SampleOutput:
+        """Reference regions copied back, padding zeroed, cut to the batch's longest request."""
+        b = xa.shape[0]
+        na, nm = int(s.mel_lens.max()), int(s.total.max())
+        mel = torch.where(s.ref_region_a, s.cond_a, xa).masked_fill(
+            ~lens_to_mask(s.mel_lens, xa.shape[1]).unsqueeze(-1), 0.0
+        )
         if xm is None:
-            motion = torch.zeros(b, nm, self.config.model.motion_dim, device=device, dtype=dtype)
+            motion = torch.zeros(b, nm, self.config.model.motion_dim, device=xa.device, dtype=xa.dtype)
         else:
-            motion = torch.where(ref_region_m, cond_m, xm).masked_fill(~lens_to_mask(total, nm).unsqueeze(-1), 0.0)
-        return SampleOutput(mel, motion, mel_lens, total)
+            motion = torch.where(s.ref_region_m, s.cond_m, xm).masked_fill(
+                ~lens_to_mask(s.total, xm.shape[1]).unsqueeze(-1), 0.0
+            )
+        return SampleOutput(mel[:, :na], motion[:, :nm], s.mel_lens, s.total)
 
     def _velocity_fn(
         self,
@@ -329,13 +430,19 @@ class FlowMatching(nn.Module):
                     cond_motion=cond_m,
                     audio_mask=audio_mask,
                     motion_mask=motion_mask,
+                    mask_keys=True,
                 )
 
             return plain
 
-        # Conditional and unconditional passes packed into one batch of 2b.
+        # Conditional and unconditional passes packed into one batch of 2b. Padded keys are always
+        # hidden here: a request must get what it gets alone, whatever pads its batch or bucket
+        # (a model trained with attn_mask off never saw padding at batch 1 either).
         cat = lambda x: None if x is None else torch.cat((x, x), 0)
-        drop = torch.cat((torch.zeros(b, dtype=torch.bool), torch.ones(b, dtype=torch.bool))).to(cond_a.device)
+        device = cond_a.device  # flags made on the device: no host copy inside a captured graph
+        drop = torch.cat(
+            (torch.zeros(b, dtype=torch.bool, device=device), torch.ones(b, dtype=torch.bool, device=device))
+        )
         cond_a2, cond_m2, am2, mm2 = cat(cond_a), cat(cond_m), cat(audio_mask), cat(motion_mask)
         text2 = torch.cat((text_c, text_u), 0)
 
@@ -350,6 +457,7 @@ class FlowMatching(nn.Module):
                 audio_mask=am2,
                 motion_mask=mm2,
                 drop_cond=drop,
+                mask_keys=True,
             )
             va_c, va_u = va.chunk(2)
             va = va_c + (va_c - va_u) * cfg_strength
@@ -413,6 +521,11 @@ def _masked_mse(pred: Tensor, target: Tensor, mask: Tensor) -> Tensor:
     return F.mse_loss(pred.float(), target.float(), reduction="none")[mask].mean()
 
 
+def _pad_frames(x: Tensor, n: int) -> Tensor:
+    """(b, m, d) -> (b, n, d), zeros after m."""
+    return x if x.shape[1] == n else F.pad(x, (0, 0, 0, n - x.shape[1]))
+
+
 def _per_sample(value: Tensor | int | None, b: int, name: str) -> Tensor:
     if value is None:
         raise ValueError(f"{name} is required")
@@ -423,4 +536,13 @@ def _per_sample(value: Tensor | int | None, b: int, name: str) -> Tensor:
     return torch.full((b,), int(value), dtype=torch.long)
 
 
-__all__ = ["FlowMatching", "LossOutput", "SampleOutput", "TrainBatch", "f5_duration", "lens_to_mask", "timesteps"]
+__all__ = [
+    "FlowMatching",
+    "LossOutput",
+    "SampleOutput",
+    "SampleSetup",
+    "TrainBatch",
+    "f5_duration",
+    "lens_to_mask",
+    "timesteps",
+]

@@ -134,6 +134,7 @@ class OmniTalkerDiT(nn.Module):
         motion_mask: Tensor | None = None,  # (b, nm)
         drop_cond: Tensor | bool = False,  # (b,) drop the reference (audio and motion)
         drop_text: Tensor | bool = False,  # (b,) drop the text (only used with `text`)
+        mask_keys: bool | None = None,  # hide padded keys; None = config.attn_mask (training's rule)
     ) -> tuple[Tensor, Tensor | None]:
         b, na = x_audio.shape[:2]
         device = x_audio.device
@@ -164,7 +165,8 @@ class OmniTalkerDiT(nn.Module):
             motion_tokens = self.motion_embed(x_motion, cond_motion, text_m, drop_c, motion_mask)
             rope_m = self.rotary(spec.motion_frame_position(torch.arange(nm, device=device, dtype=torch.float32)))
 
-        key_mask = self._key_mask(audio_mask, motion_mask, b, na, motion_tokens) if self.config.attn_mask else None
+        mask_keys = self.config.attn_mask if mask_keys is None else mask_keys
+        key_mask = self._key_mask(audio_mask, motion_mask, b, na, motion_tokens) if mask_keys else None
         audio_key_mask = None if key_mask is None else key_mask[:, :na]
         for block in self.fusion_blocks:
             audio_tokens, motion_tokens = block(

@@ -40,6 +40,8 @@ class TrainConfig:
     init_from: str | None = None  # a checkpoint of ours to fine-tune (same preset; the vocab may have grown)
     freeze_audio: bool = False  # train only the motion side (with init_f5)
     threads: int = 0  # torch CPU threads per process; 0 = torch's default
+    time_limit_s: float = 0.0  # > 0: save and stop after this much training time (a lease); 0 = none
+    prefetch: int = 0  # micro-batches loaded ahead by background threads (0 = load in the loop)
 
     def validate(self) -> TrainConfig:
         checks = [
@@ -62,6 +64,8 @@ class TrainConfig:
             ),
             (not (self.init_f5 and self.init_from), "init_from and init_f5 exclude each other"),
             (self.max_ref_s >= 1 and self.max_target_s >= 1, "max_ref_s and max_target_s must be >= 1"),
+            (self.time_limit_s >= 0, "time_limit_s must be >= 0"),
+            (self.prefetch >= 0, "prefetch must be >= 0"),
         ]
         for ok, message in checks:
             if not ok:

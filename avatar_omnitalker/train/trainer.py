@@ -13,7 +13,9 @@ import dataclasses
 import json
 import math
 import os
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import torch
@@ -34,14 +36,24 @@ from avatar_omnitalker.train.state import latest_checkpoint, load_state, mark_la
 
 
 class MicroBatchStream:
-    """Global micro-batch g -> examples, through deterministic epochs."""
+    """Global micro-batch g -> examples, through deterministic epochs.
+
+    With `prefetch` > 0, background threads load the next micro-batches while the device trains
+    (a GPU step is shorter than loading a batch in Python); the batches are the same either way."""
 
     def __init__(self, dataset: PairDataset, cfg: TrainConfig) -> None:
         self.dataset, self.cfg = dataset, cfg
         self._epochs: dict[int, tuple[list, list[list[int]]]] = {}
         self._starts = [0]
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(cfg.prefetch) if cfg.prefetch else None
+        self._ahead: dict[int, Future] = {}
 
     def _epoch(self, e: int):
+        with self._lock:
+            return self._epoch_locked(e)
+
+    def _epoch_locked(self, e: int):
         if e not in self._epochs:
             pairs = self.dataset.pairs(e)
             lengths = [self._length(p) for p in pairs]
@@ -59,14 +71,32 @@ class MicroBatchStream:
         return spec.mel_frames_for_motion(frames)
 
     def get(self, g: int):
+        if self._pool is None:
+            return self._load(g)
+        for k in range(g, g + self.cfg.prefetch + 1):
+            if k not in self._ahead:
+                self._ahead[k] = self._pool.submit(self._load, k)
+        for k in [k for k in self._ahead if k < g]:  # a resume or a skip: drop what is behind
+            self._ahead.pop(k).cancel()
+        return self._ahead.pop(g).result()
+
+    def _load(self, g: int):
         e = 0
         while True:
-            if len(self._starts) <= e + 1:
-                self._starts.append(self._starts[e] + len(self._epoch(e)[1]))
-            if g < self._starts[e + 1]:
-                pairs, batches = self._epoch(e)
-                return collate([self.dataset.load(pairs[i]) for i in batches[g - self._starts[e]]])
+            with self._lock:
+                if len(self._starts) <= e + 1:
+                    self._starts.append(self._starts[e] + len(self._epoch_locked(e)[1]))
+                known = g < self._starts[e + 1]
+                if known:
+                    pairs, batches = self._epoch_locked(e)
+                    chosen = [pairs[i] for i in batches[g - self._starts[e]]]
+            if known:
+                return collate([self.dataset.load(p) for p in chosen])
             e += 1
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _lr_factor(cfg: TrainConfig, step: int) -> float:
@@ -223,19 +253,37 @@ class Trainer:
                         f.write(json.dumps(record) + "\n")
                 if self.step % cfg.save_every == 0 or self.step == cfg.steps:
                     self.save()
+            if cfg.time_limit_s and self._out_of_time(started):
+                if self.rank == 0:
+                    logger.info("time limit: stopping at step {} after {:.0f} s", self.step, time.time() - started)
+                    if self.step % cfg.save_every:
+                        self.save()
+                break
         bar.close()
+        self.stream.close()
         if self.world > 1:
             dist.barrier()
         return log
 
+    def _out_of_time(self, started: float) -> bool:
+        """Past time_limit_s on any rank's clock: all ranks stop at the same step, none waits alone."""
+        late = torch.tensor([float(time.time() - started >= self.cfg.time_limit_s)], device=self.device)
+        if self.world > 1:
+            dist.all_reduce(late, op=dist.ReduceOp.MAX)
+        return bool(late.item())
+
     @torch.no_grad()
     def _update_ema(self) -> None:
         decay = min(self.cfg.ema_decay, (1 + self.step) / (10 + self.step))
+        floats, model_floats = [], []
         for k, v in self.model.state_dict().items():
             if v.dtype.is_floating_point:
-                self.ema[k].mul_(decay).add_(v.detach().float(), alpha=1 - decay)
+                floats.append(self.ema[k])
+                model_floats.append(v.detach().float())
             else:
                 self.ema[k].copy_(v)
+        torch._foreach_mul_(floats, decay)  # one kernel per group, not per tensor, on a GPU
+        torch._foreach_add_(floats, model_floats, alpha=1 - decay)
 
     def _plot(self) -> None:
         path = self.out / "loss.jsonl"

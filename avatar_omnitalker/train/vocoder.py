@@ -105,6 +105,7 @@ def train_vocoder(
         model.load_state_dict(VocosVocoder.from_folder(init).model.state_dict())
         model.train()
     corpus = Corpus(corpus_dir)
+    corpus.require_audio("vocoder training")
     audio = [corpus.arrays(s)["audio"] for s in corpus.split("train")]
     mel = MelExtractor()
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.8, 0.99))

@@ -367,10 +367,12 @@ class HostSession:
             self.session.stop()
 
 
-def first_speaking_latency(session: HostSession, speech_id: str) -> float | None:
-    """Seconds from the end of the first sentence's text to the first frame of that reply."""
+def first_speaking_latency(session: HostSession, speech_id: str, kind=None) -> float | None:
+    """Seconds from the end of the first sentence's text to the first frame of that reply;
+    `kind`: the frames' data type (AVATAR_AUDIO in video mode, AVATAR_MOTION_DATA in motion mode)."""
+    kind = ChatDataType.AVATAR_AUDIO if kind is None else kind
     first = next(
-        (r.time for r in session.received(ChatDataType.AVATAR_AUDIO) if r.data.data.get_meta("speech_id") == speech_id),
+        (r.time for r in session.received(kind) if r.data.data.get_meta("speech_id") == speech_id),
         None,
     )
     said = session.llm.sentence_end_at.get(speech_id)

@@ -139,3 +139,25 @@ def test_fine_tuning_starts_from_a_run(small_corpus, tmp_path, straight):
 def test_init_from_and_init_f5_exclude_each_other(small_corpus, tmp_path):
     with pytest.raises(ConfigError, match="train.init_from"):
         config(small_corpus, tmp_path, init_from="a", init_f5="b")
+
+
+def test_prefetching_threads_give_the_same_run(small_corpus, tmp_path, straight):
+    """Background loading changes when a batch is read, never which batch: the same curve."""
+    _, log = straight
+    assert [r["loss"] for r in train(config(small_corpus, tmp_path, prefetch=3))] == [r["loss"] for r in log]
+
+
+def test_a_time_limit_stops_and_saves_the_step_it_reached(small_corpus, tmp_path):
+    log = train(config(small_corpus, tmp_path, steps=1000, save_every=1000, time_limit_s=1e-6))
+    assert [r["step"] for r in log] == [1]
+    assert (tmp_path / "latest").read_text() == "step-0000001"
+    load_checkpoint(tmp_path / "checkpoints" / "step-0000001")
+
+
+def test_training_on_a_packed_corpus(small_corpus, tmp_path):
+    """What a GPU lease trains on: mel + motion only, no audio, about a fifth of the bytes."""
+    from avatar_omnitalker.data.pack import pack_corpus
+
+    pack_corpus([small_corpus], tmp_path / "pack")
+    log = train(config(tmp_path / "pack", tmp_path / "run", steps=2))
+    assert [r["step"] for r in log] == [1, 2] and all(r["loss"] > 0 for r in log)

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# One GPU lease, one call: train the natural-voice model, then measure the sampler and the
+# handler sessions. Prepared here, run there (the device tool), results written under $OUT.
+#
+#   here:  omnitalker pack-corpus --corpus runs/corpus-kokoro --corpus runs/corpus-kokoro2 --out .carry/pack-voices
+#          (wheels the image lacks, in .whl/: loguru, pydantic(+core, annotated-types,
+#           typing-inspection), vocos, encodec)
+#   there: TRAIN_S=270 bash benchmarks/gpu_lease.sh        (carry .carry and .whl)
+#
+# Each phase has its own time cap, so one failing phase leaves the others' results.
+set -u
+OUT=${OUT:-out/gpu-lease}
+TRAIN_S=${TRAIN_S:-270}
+DEVICE=${DEVICE:-cuda}   # DEVICE=cpu CAL_STEPS=3 TRAIN_S=60: a dry run of the plumbing on a CPU
+CAL_STEPS=${CAL_STEPS:-60}
+SESSIONS_MODEL=${SESSIONS_MODEL:-random:base}
+mkdir -p "$OUT/logs"
+log() { echo "[$(date +%T)] $*"; }
+
+WHEELS=${WHEELS:-.whl}  # WHEELS=none where the packages are installed already
+if ls "$WHEELS"/*.whl >/dev/null 2>&1; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site "$WHEELS"/*.whl \
+    || exit 1
+  export PYTHONPATH=/tmp/site:$PWD
+else
+  export PYTHONPATH=$PWD
+fi
+export PYTHONUNBUFFERED=1
+OT="python3 -m avatar_omnitalker.cli"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/logs/gpu.txt"
+python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name())" | tee -a "$OUT/logs/gpu.txt"
+
+# ---- 1. natural-voice training: calibrate the step rate, then fill the time budget
+CFG=config/train/builtin_voices_gpu.yaml
+RUN=runs/builtin-voices-gpu
+rm -rf "$RUN"  # a lease starts bare; here too, so the step rate is this run's
+start=$(date +%s)
+log "train: calibration"
+timeout 120 $OT \
+  train --config $CFG --steps "$CAL_STEPS" --device "$DEVICE" > "$OUT/logs/train-1.log" 2>&1
+steps=$(python3 - "$RUN/loss.jsonl" "$TRAIN_S" "$start" <<'EOF'
+import json, sys, time
+rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+b = rows[-1]
+a = rows[1] if len(rows) > 2 else {"step": 0, "seconds": 0.0}  # skip the first logged steps (warm-up)
+rate = (b["step"] - a["step"]) / max(1e-3, b["seconds"] - a["seconds"])
+left = float(sys.argv[2]) - (time.time() - float(sys.argv[3]))
+print(int(b["step"] + rate * max(0.0, left - 25) * 0.95))
+EOF
+)
+log "train: $steps steps in all"
+timeout $((TRAIN_S + 60)) $OT \
+  train --config $CFG --device "$DEVICE" --steps "$steps" --time-limit $((TRAIN_S - $(date +%s) + start - 15)) \
+  > "$OUT/logs/train-2.log" 2>&1
+log "train: done ($(tail -c 300 "$OUT/logs/train-2.log" | tr '\r' '\n' | tail -1))"
+cp "$RUN/loss.jsonl" "$RUN/loss.png" "$OUT/logs/" 2>/dev/null
+python3 - "$RUN" "$OUT" <<'EOF'
+# the last checkpoint and the one nearest half-way, in float16 (as `ship` stores the built-in
+# model), each cut into parts under the 16 MiB a returned file may have
+import sys
+from pathlib import Path
+
+from safetensors import safe_open
+from safetensors.torch import save
+
+run, out = Path(sys.argv[1]), Path(sys.argv[2])
+done = sorted(p for p in (run / "checkpoints").glob("step-*") if (p / "model.safetensors").is_file())
+if done:
+    last = done[-1]
+    half = int(last.name.split("-")[1]) // 2
+    mid = min(done[:-1], key=lambda p: abs(int(p.name.split("-")[1]) - half), default=None)
+    for ck in filter(None, (mid, last)):
+        with safe_open(ck / "model.safetensors", "pt") as f:
+            meta = f.metadata()
+            state = {k: f.get_tensor(k) for k in f.keys()}
+        data = save({k: v.half() if v.is_floating_point() else v for k, v in state.items()}, metadata=meta)
+        cut = 15 * 2**20
+        for i in range(0, len(data), cut):
+            (out / f"{ck.name}.part{i // cut}").write_bytes(data[i : i + cut])
+        print("saved", ck.name, len(data))
+EOF
+ls "$RUN/checkpoints/"* >> "$OUT/logs/checkpoints.txt" 2>&1
+
+# ---- 2. the sampler: the graph tests on CUDA, then eager vs CUDA graphs, base preset, bf16
+log "sampler"
+timeout 90 python3 -m pytest -q -p no:cacheprovider tests/model/test_graphs.py > "$OUT/logs/pytest-graphs.log" 2>&1
+tail -1 "$OUT/logs/pytest-graphs.log"
+timeout 150 python3 benchmarks/gpu_sampler.py --config base --batch 1 --nfe 32 16 7 --runs 5 --json "$OUT/logs/sampler-b1.json" \
+  > "$OUT/logs/sampler.log" 2>&1
+timeout 100 python3 benchmarks/gpu_sampler.py --config base --batch 16 --nfe 32 --runs 3 --json "$OUT/logs/sampler-b16.json" \
+  >> "$OUT/logs/sampler.log" 2>&1
+grep "^|" "$OUT/logs/sampler.log"
+
+# ---- 3. handler sessions in the engine's ChatSession (repository fake of OAC b4e8d15), base, NFE 16
+log "sessions"
+timeout 90 python3 benchmarks/handler_sessions.py --sessions 16 32 --checkpoint "$SESSIONS_MODEL" --nfe 16 --mode motion \
+  --device "$DEVICE" --seconds 8 --max-batch 32 > "$OUT/logs/sessions-motion.log" 2>&1
+timeout 80 python3 benchmarks/handler_sessions.py --sessions 8 16 --checkpoint "$SESSIONS_MODEL" --nfe 16 --mode video \
+  --size 512 --device "$DEVICE" --seconds 8 --max-batch 32 > "$OUT/logs/sessions-video.log" 2>&1
+grep -h "^{" "$OUT"/logs/sessions-*.log
+tar -czf "$OUT/logs.tar.gz" -C "$OUT" logs && rm -rf "$OUT/logs"
+log "end"

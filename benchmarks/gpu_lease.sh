@@ -14,8 +14,10 @@ TRAIN_S=${TRAIN_S:-270}
 DEVICE=${DEVICE:-cuda}   # DEVICE=cpu CAL_STEPS=3 TRAIN_S=60: a dry run of the plumbing on a CPU
 CAL_STEPS=${CAL_STEPS:-60}
 SESSIONS_MODEL=${SESSIONS_MODEL:-random:base}
-mkdir -p "$OUT/logs"
+LOGS=$(mktemp -d)/logs  # outside $OUT: at most 8 files come back, so logs travel as one tarball
+mkdir -p "$LOGS" "$OUT"
 log() { echo "[$(date +%T)] $*"; }
+keep() { tar -czf "$OUT/logs.tar.gz" -C "$(dirname "$LOGS")" logs; }  # after every phase: a cut-off run keeps what it did
 
 WHEELS=${WHEELS:-.whl}  # WHEELS=none where the packages are installed already
 if ls "$WHEELS"/*.whl >/dev/null 2>&1; then
@@ -27,8 +29,8 @@ else
 fi
 export PYTHONUNBUFFERED=1
 OT="python3 -m avatar_omnitalker.cli"
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/logs/gpu.txt"
-python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name())" | tee -a "$OUT/logs/gpu.txt"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$LOGS/gpu.txt"
+python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name())" | tee -a "$LOGS/gpu.txt"
 
 # ---- 1. natural-voice training: calibrate the step rate, then fill the time budget
 CFG=config/train/builtin_voices_gpu.yaml
@@ -37,7 +39,7 @@ rm -rf "$RUN"  # a lease starts bare; here too, so the step rate is this run's
 start=$(date +%s)
 log "train: calibration"
 timeout 120 $OT \
-  train --config $CFG --steps "$CAL_STEPS" --device "$DEVICE" > "$OUT/logs/train-1.log" 2>&1
+  train --config $CFG --steps "$CAL_STEPS" --device "$DEVICE" > "$LOGS/train-1.log" 2>&1
 steps=$(python3 - "$RUN/loss.jsonl" "$TRAIN_S" "$start" <<'EOF'
 import json, sys, time
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
@@ -51,9 +53,9 @@ EOF
 log "train: $steps steps in all"
 timeout $((TRAIN_S + 60)) $OT \
   train --config $CFG --device "$DEVICE" --steps "$steps" --time-limit $((TRAIN_S - $(date +%s) + start - 15)) \
-  > "$OUT/logs/train-2.log" 2>&1
-log "train: done ($(tail -c 300 "$OUT/logs/train-2.log" | tr '\r' '\n' | tail -1))"
-cp "$RUN/loss.jsonl" "$RUN/loss.png" "$OUT/logs/" 2>/dev/null
+  > "$LOGS/train-2.log" 2>&1
+log "train: done ($(tail -c 300 "$LOGS/train-2.log" | tr '\r' '\n' | tail -1))"
+cp "$RUN/loss.jsonl" "$RUN/loss.png" "$LOGS/" 2>/dev/null
 python3 - "$RUN" "$OUT" <<'EOF'
 # the last checkpoint and the one nearest half-way, in float16 (as `ship` stores the built-in
 # model), each cut into parts under the 16 MiB a returned file may have
@@ -79,24 +81,27 @@ if done:
             (out / f"{ck.name}.part{i // cut}").write_bytes(data[i : i + cut])
         print("saved", ck.name, len(data))
 EOF
-ls "$RUN/checkpoints/"* >> "$OUT/logs/checkpoints.txt" 2>&1
+ls "$RUN/checkpoints/"* >> "$LOGS/checkpoints.txt" 2>&1
+keep
 
 # ---- 2. the sampler: the graph tests on CUDA, then eager vs CUDA graphs, base preset, bf16
 log "sampler"
-timeout 90 python3 -m pytest -q -p no:cacheprovider tests/model/test_graphs.py > "$OUT/logs/pytest-graphs.log" 2>&1
-tail -1 "$OUT/logs/pytest-graphs.log"
-timeout 150 python3 benchmarks/gpu_sampler.py --config base --batch 1 --nfe 32 16 7 --runs 5 --json "$OUT/logs/sampler-b1.json" \
-  > "$OUT/logs/sampler.log" 2>&1
-timeout 100 python3 benchmarks/gpu_sampler.py --config base --batch 16 --nfe 32 --runs 3 --json "$OUT/logs/sampler-b16.json" \
-  >> "$OUT/logs/sampler.log" 2>&1
-grep "^|" "$OUT/logs/sampler.log"
+timeout 90 python3 -m pytest -q -p no:cacheprovider tests/model/test_graphs.py > "$LOGS/pytest-graphs.log" 2>&1
+tail -1 "$LOGS/pytest-graphs.log"
+timeout 150 python3 benchmarks/gpu_sampler.py --config base --batch 1 --nfe 32 16 7 --runs 5 --json "$LOGS/sampler-b1.json" \
+  > "$LOGS/sampler.log" 2>&1
+timeout 100 python3 benchmarks/gpu_sampler.py --config base --batch 16 --nfe 32 --runs 3 --json "$LOGS/sampler-b16.json" \
+  >> "$LOGS/sampler.log" 2>&1
+grep "^|" "$LOGS/sampler.log"
+keep
 
 # ---- 3. handler sessions in the engine's ChatSession (repository fake of OAC b4e8d15), base, NFE 16
 log "sessions"
-timeout 90 python3 benchmarks/handler_sessions.py --sessions 16 32 --checkpoint "$SESSIONS_MODEL" --nfe 16 --mode motion \
-  --device "$DEVICE" --seconds 8 --max-batch 32 > "$OUT/logs/sessions-motion.log" 2>&1
-timeout 80 python3 benchmarks/handler_sessions.py --sessions 8 16 --checkpoint "$SESSIONS_MODEL" --nfe 16 --mode video \
-  --size 512 --device "$DEVICE" --seconds 8 --max-batch 32 > "$OUT/logs/sessions-video.log" 2>&1
-grep -h "^{" "$OUT"/logs/sessions-*.log
-tar -czf "$OUT/logs.tar.gz" -C "$OUT" logs && rm -rf "$OUT/logs"
+timeout 80 python3 benchmarks/handler_sessions.py --sessions 16 32 --checkpoint "$SESSIONS_MODEL" --nfe 16 --mode motion \
+  --device "$DEVICE" --seconds 8 --max-batch 32 > "$LOGS/sessions-motion.log" 2>&1
+keep
+timeout 70 python3 benchmarks/handler_sessions.py --sessions 8 16 --checkpoint "$SESSIONS_MODEL" --nfe 16 --mode video \
+  --size 512 --device "$DEVICE" --seconds 8 --max-batch 32 > "$LOGS/sessions-video.log" 2>&1
+grep -h "^{" "$LOGS"/sessions-*.log
+keep
 log "end"

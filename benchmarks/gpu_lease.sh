@@ -84,6 +84,7 @@ EOF
 ls "$RUN/checkpoints/"* >> "$LOGS/checkpoints.txt" 2>&1
 keep
 
+case ",${PHASES:-train,sampler,sessions}," in *,sampler,*) ;; *) log "end"; exit 0 ;; esac
 # ---- 2. the sampler: the graph tests on CUDA, then eager vs CUDA graphs, base preset, bf16
 log "sampler"
 timeout 90 python3 -m pytest -q -p no:cacheprovider tests/model/test_graphs.py > "$LOGS/pytest-graphs.log" 2>&1

@@ -130,6 +130,8 @@ class Trainer:
         if device.startswith("cuda") and self.world > 1:
             device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
         self.device = torch.device(device)
+        if self.device.type == "cuda" and self.device.index is None:  # set_device needs an index
+            self.device = torch.device("cuda", torch.cuda.current_device())
         if self.world > 1 and not dist.is_initialized():
             dist.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
         if self.device.type == "cuda":

@@ -321,6 +321,9 @@ class FlowMatching(nn.Module):
             if frames[0] < na or frames[1] < nm:
                 raise ValueError(f"frames {frames} shorter than the request ({na}, {nm})")
             na, nm = frames
+        # masks only where something is padded (without them attention may take a fused kernel);
+        # always for fixed `frames`, whose graph reads the same inputs for every request
+        padded = frames is not None or bool((mel_lens < na).any() or (total < nm).any())
         dtype = next(self.parameters()).dtype
         mel_lens, total, ref_frames, ref_mel_lens = (x.to(device) for x in (mel_lens, total, ref_frames, ref_mel_lens))
 
@@ -344,9 +347,8 @@ class FlowMatching(nn.Module):
                 cond_m[:, :n] = ref_motion[:, :n].to(device=device, dtype=dtype)
             cond_m = cond_m.masked_fill(~ref_region_m, 0.0)
 
-        masked = b > 1 or frames is not None
-        audio_mask = lens_to_mask(mel_lens, na) if masked else None
-        motion_mask = lens_to_mask(total, nm) if (masked and generate_motion) else None
+        audio_mask = lens_to_mask(mel_lens, na) if padded else None
+        motion_mask = lens_to_mask(total, nm) if (padded and generate_motion) else None
         text = text.to(device)
         text_c = _pad_frames(self.backbone.embed_text(text, mel_lens, drop_text=False), na)  # once per request
         text_u = _pad_frames(self.backbone.embed_text(text, mel_lens, drop_text=True), na) if cfg_strength > 0 else None

@@ -85,6 +85,8 @@ class PipelineConfig:
                 raise ConfigError(f"{f.name} must be one of {meta['choices']}, got {value!r}")
         if not DEVICE_PATTERN.match(self.device):
             raise ConfigError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
+        if self.engine == "graphs" and self.cfg <= 0:
+            raise ConfigError("engine graphs captures the guided solve: it needs cfg > 0")
         if self.engine == "onnx" and self.dtype == "bfloat16":
             raise ConfigError("dtype bfloat16 needs engine torch or graphs: the ONNX engine runs float32")
         if self.renderer not in RENDERERS and not str(self.renderer).endswith(".onnx"):

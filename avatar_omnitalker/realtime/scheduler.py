@@ -1,9 +1,15 @@
 """One model, many sessions: a thread that batches the sessions' pending chunks into one solve.
 
-Sessions submit (text, seed) and get a Future. The worker takes everything pending (up to
+Sessions submit (text, seed) and get a Future. The worker takes what is pending (up to
 `max_batch`) and runs one batched `Pipeline.synthesize`, so N sessions cost about one request's
 latency on a GPU instead of N; no lock is held around a whole utterance. A request's result does
 not depend on what shares its batch (per-request seeds, masked padding).
+
+How a batch is chosen: the head of the queue always goes (a reply's first chunk is queued ahead
+of other sessions' later chunks); then first chunks, then requests of a length close to the
+head's (less padding, and the same CUDA-graph bucket); at most one request per session. With a
+`latency_budget_s`, requests are added only while the batch's predicted solve time stays within
+it, predicted from the measured seconds per unit of work (requests x longest text).
 """
 
 from __future__ import annotations
@@ -17,9 +23,11 @@ from dataclasses import dataclass
 from loguru import logger
 
 from avatar_omnitalker import spec
+from avatar_omnitalker.infer.chunking import text_weight
 from avatar_omnitalker.infer.pipeline import Pipeline
 
 RATE_SMOOTHING = 0.3  # weight of the newest batch in the running real-time factor
+LENGTH_BUCKET = 40  # text weight (chars; a Hanzi counts 2) per length class when grouping a batch
 
 
 @dataclass
@@ -31,12 +39,20 @@ class _Request:
     first: bool = False  # the first chunk of a reply: served before later chunks
 
 
+def _weight(request: _Request) -> int:
+    return max(1, text_weight(request.text))
+
+
 class BatchScheduler:
-    def __init__(self, pipeline: Pipeline, max_batch: int = 8) -> None:
+    def __init__(self, pipeline: Pipeline, max_batch: int = 8, latency_budget_s: float | None = None) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be >= 1")
+        if latency_budget_s is not None and not latency_budget_s > 0:
+            raise ValueError(f"latency_budget_s must be positive, got {latency_budget_s}")
         self.pipeline = pipeline
         self.max_batch = max_batch
+        self.latency_budget_s = latency_budget_s
+        self._seconds_per_unit: float | None = None  # solve seconds per (request x text weight)
         self._queue: deque[_Request] = deque()
         self._cond = threading.Condition()
         self._stopped = False
@@ -74,14 +90,9 @@ class BatchScheduler:
                     self._cond.wait()
                 if self._stopped:
                     return
-                batch, keys, rest = [], set(), deque()
-                while self._queue:
-                    r = self._queue.popleft()
-                    if len(batch) < self.max_batch and r.key not in keys:
-                        batch.append(r)
-                        keys.add(r.key)
-                    else:
-                        rest.append(r)
+                batch = self._choose()
+                chosen = {id(r) for r in batch}
+                rest = deque(r for r in self._queue if id(r) not in chosen)
                 self._queue = rest
             batch = [r for r in batch if r.future.set_running_or_notify_cancel()]
             if not batch:
@@ -97,7 +108,7 @@ class BatchScheduler:
                 logger.warning("a batch of {} failed ({}); running each request alone", len(batch), err)
                 self._one_by_one(batch)
                 continue
-            self._measure(time.monotonic() - start, results)
+            self._measure(time.monotonic() - start, results, batch)
             for r, res in zip(batch, results):
                 r.future.set_result(res)
 
@@ -116,7 +127,40 @@ class BatchScheduler:
         logger.opt(exception=err).error("could not generate {!r}", request.text[:60])
         request.future.set_exception(err)
 
-    def _measure(self, seconds: float, results: list) -> None:
+    def _choose(self) -> list[_Request]:
+        """The head, then first chunks, then the closest lengths; one per session; within budget."""
+        head = self._queue[0]
+        weight = _weight
+        head_class = weight(head) // LENGTH_BUCKET
+        seen = {head.key}
+        eligible = []  # each other session's earliest request: a session's chunks keep their order
+        for i, r in enumerate(self._queue):
+            if r.key not in seen:
+                seen.add(r.key)
+                eligible.append((i, r))
+        eligible.sort(key=lambda ir: (not ir[1].first, abs(weight(ir[1]) // LENGTH_BUCKET - head_class), ir[0]))
+        batch, longest = [head], weight(head)
+        for _, r in eligible:
+            if len(batch) >= self.max_batch:
+                break
+            longer = max(longest, weight(r))
+            if self._over_budget(len(batch) + 1, longer):
+                continue
+            batch.append(r)
+            longest = longer
+        return batch
+
+    def _over_budget(self, n: int, longest: int) -> bool:
+        if self.latency_budget_s is None or self._seconds_per_unit is None:
+            return False
+        return self._seconds_per_unit * n * longest > self.latency_budget_s
+
+    def _measure(self, seconds: float, results: list, batch: list[_Request] | None = None) -> None:
+        if batch:
+            units = len(batch) * max(_weight(r) for r in batch)
+            rate = seconds / units
+            old = self._seconds_per_unit
+            self._seconds_per_unit = rate if old is None else (1 - RATE_SMOOTHING) * old + RATE_SMOOTHING * rate
         audio_s = [res[0].size / spec.SAMPLE_RATE for res in results if res[0].size]
         if not audio_s:
             return

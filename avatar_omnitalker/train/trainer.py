@@ -253,12 +253,13 @@ class Trainer:
                 if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                     with open(self.out / "loss.jsonl", "a") as f:
                         f.write(json.dumps(record) + "\n")
-                if self.step % cfg.save_every == 0 or self.step == cfg.steps:
+                saved = self.step % cfg.save_every == 0 or self.step == cfg.steps
+                if saved:
                     self.save()
-            if cfg.time_limit_s and self._out_of_time(started):
+            if cfg.time_limit_s and self.step < cfg.steps and self._out_of_time(started):
                 if self.rank == 0:
                     logger.info("time limit: stopping at step {} after {:.0f} s", self.step, time.time() - started)
-                    if self.step % cfg.save_every:
+                    if not saved:
                         self.save()
                 break
         bar.close()

@@ -66,6 +66,9 @@ class OmniTalkerConfig(create_model("_PipelineOptions", __base__=HandlerBaseConf
     first_chunk_chars: int = Field(default=10, ge=1, le=200)
     idle_motion: bool = Field(default=True, description="reference-style idle motion between turns, else a still face")
     max_batch: int = Field(default=8, ge=1, le=64)
+    latency_budget_s: float = Field(
+        default=0.0, ge=0.0, description="cap a batch's predicted solve time (seconds); 0: only max_batch caps it"
+    )
 
     @field_validator("fps")
     @classmethod
@@ -180,7 +183,9 @@ class HandlerOmniTalker(HandlerBase):
             from avatar_omnitalker.render.factory import make_renderer
 
             self.renderer = make_renderer(pipeline_config, self.pipeline.reference)
-        self.scheduler = BatchScheduler(self.pipeline, max_batch=max(config.max_batch, 1))
+        self.scheduler = BatchScheduler(
+            self.pipeline, max_batch=max(config.max_batch, 1), latency_budget_s=config.latency_budget_s or None
+        )
         logger.info(
             "OmniTalker loaded once on {} for up to {} sessions",
             next(self.pipeline.model.parameters()).device,

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from avatar_omnitalker.infer.config import ConfigError, PipelineConfig
-from avatar_omnitalker.infer.pipeline import resolve_device
+from avatar_omnitalker.infer.pipeline import model_dtype, resolve_device
 
 
 @pytest.mark.parametrize(
@@ -27,6 +27,9 @@ from avatar_omnitalker.infer.pipeline import resolve_device
         (dict(seed=-1), "seed must be between"),
         (dict(engine="tensorrt"), "engine must be one of"),
         (dict(nfe=True), "nfe must be an integer"),
+        (dict(dtype="float64"), "dtype must be one of"),
+        (dict(engine="onnx", dtype="bfloat16"), "ONNX engine runs float32"),
+        (dict(engine="graphs", cfg=0.0), "needs cfg > 0"),
     ],
 )
 def test_every_option_is_range_checked_with_a_message_naming_it(bad, message):
@@ -63,3 +66,10 @@ def test_device_auto_resolves_and_a_missing_gpu_is_a_clear_error():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="sees no CUDA GPU"):
             resolve_device("cuda")
+
+
+def test_dtype_auto_is_bfloat16_on_cuda_only_and_never_for_onnx():
+    assert model_dtype("auto", "cpu") == torch.float32
+    assert model_dtype("auto", "cuda:0") == torch.bfloat16
+    assert model_dtype("auto", "cuda", engine="onnx") == torch.float32
+    assert model_dtype("bfloat16", "cpu") == torch.bfloat16

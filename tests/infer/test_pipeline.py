@@ -54,6 +54,16 @@ def test_batched_synthesis_equals_one_by_one(pipe):
     assert np.allclose(both[1][1], alone[0][1], atol=1e-3)
 
 
+def test_the_graphs_engine_speaks_what_the_torch_engine_speaks(pipe):
+    """engine graphs pads each solve to a bucket (captured as a CUDA graph on a GPU; eager here)."""
+    graphs = Pipeline.load(PipelineConfig(nfe=2, device="cpu", engine="graphs"))
+    texts, seeds = ["Good morning.", "See you soon, my friend!"], [5, 6]
+    for (a_audio, a_motion), (b_audio, b_motion) in zip(pipe.synthesize(texts, seeds), graphs.synthesize(texts, seeds)):
+        assert a_audio.shape == b_audio.shape and a_motion.shape == b_motion.shape
+        np.testing.assert_allclose(b_motion, a_motion, atol=1e-3)
+        np.testing.assert_allclose(b_audio, a_audio, atol=2e-3)
+
+
 def test_unknown_symbols_are_skipped_with_a_warning():
     """Implicit (character) text mode: a symbol outside the vocab is dropped and named, the rest spoken."""
     from loguru import logger

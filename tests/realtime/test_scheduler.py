@@ -101,3 +101,65 @@ def test_the_first_chunk_of_a_reply_goes_ahead_of_later_chunks(pipeline):
         pipeline.synthesize = real
         scheduler.stop()
     assert order == ["Wait.", "First words.", "Later chunk 0.", "Later chunk 1.", "Next reply of a."]
+
+
+class _Timed:
+    """A pipeline stand-in whose solve takes 1 ms per (request x character of the longest text):
+    what the scheduler's choices depend on, without a model."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+        self.gate = threading.Event()
+
+    def synthesize(self, texts, seeds=None):
+        if texts == ["Wait."]:
+            self.gate.wait(30)
+        self.calls.append(list(texts))
+        time.sleep(0.001 * len(texts) * max(len(t) for t in texts))
+        return [(np.zeros(960, np.float32), np.zeros((1, 61), np.float32)) for _ in texts]
+
+
+def _queue_behind_a_blocker(scheduler, fake, requests):
+    blocker = scheduler.submit("Wait.", 0, key="blocker")
+    while not blocker.running():
+        time.sleep(0.01)
+    futures = [scheduler.submit(text, 0, key=key, first=first) for text, key, first in requests]
+    fake.gate.set()
+    for f in [blocker, *futures]:
+        f.result(30)
+
+
+def test_a_batch_groups_requests_of_similar_length_and_keeps_each_sessions_order():
+    fake = _Timed()
+    scheduler = BatchScheduler(fake, max_batch=2)
+    long = "A long chunk of text that goes on for well over eighty characters, so it is in another class."
+    try:
+        _queue_behind_a_blocker(
+            scheduler,
+            fake,
+            [(long, "a", False), ("Short one.", "b", False), (long + " Again.", "c", False), ("Tiny.", "a", False)],
+        )
+    finally:
+        scheduler.stop()
+    # the head (a's long chunk) takes c's long chunk, not b's short one; a's second chunk waits for its first
+    assert fake.calls[1:] == [[long, long + " Again."], ["Short one.", "Tiny."]]
+
+
+def test_a_latency_budget_caps_the_batch_by_its_predicted_solve_time():
+    fake = _Timed()
+    text = "x" * 100  # 0.1 s a request in this stand-in
+    scheduler = BatchScheduler(fake, max_batch=8, latency_budget_s=0.28)
+    try:
+        warm = scheduler.submit(text, 0, key="warm")  # its measured solve teaches the rate
+        while not warm.running():
+            time.sleep(0.001)
+        futures = [scheduler.submit(text, 0, key=f"s{i}") for i in range(6)]  # queued while it runs
+        for f in [warm, *futures]:
+            f.result(30)
+    finally:
+        scheduler.stop()
+    sizes = [len(c) for c in fake.calls[1:]]
+    # 3 x 0.1 s would exceed 0.28 s (2 fit with 40 % timer slack); without a budget: one batch of 6
+    assert sizes == [2, 2, 2]
+    with pytest.raises(ValueError, match="latency_budget_s"):
+        BatchScheduler(fake, latency_budget_s=0)

@@ -1,0 +1,58 @@
+"""Underfitting or not generalising? A checkpoint heard on what it trained on and on what it did not.
+
+    python benchmarks/seen_vs_unseen.py --checkpoint DIR --vocoder DIR --corpus runs/corpus-kokoro --lang en --n 8
+
+For n training speakers and n held-out speakers of the corpus (references cut as `omnitalker eval`
+cuts them), the error rate (WER en / CER zh, the eval's ear) of: a training speaker saying a
+sentence it said in training; a training speaker saying a held-out sentence; a held-out speaker
+saying that training sentence. Figures only; nothing here passes or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+
+from avatar_omnitalker.data.shards import Corpus
+from avatar_omnitalker.eval.ear import Ear
+from avatar_omnitalker.eval.report import _reference, heldout_sentences
+from avatar_omnitalker.infer.config import PipelineConfig
+from avatar_omnitalker.infer.pipeline import Pipeline
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--checkpoint", required=True)
+    parser.add_argument("--vocoder")
+    parser.add_argument("--corpus", required=True, help="an original (unpacked) corpus")
+    parser.add_argument("--lang", default="en", choices=("en", "zh"))
+    parser.add_argument("--n", type=int, default=8)
+    parser.add_argument("--nfe", type=int, default=7)
+    args = parser.parse_args()
+    corpus = Corpus(args.corpus)
+    pipe = Pipeline.load(PipelineConfig(checkpoint=args.checkpoint, vocoder=args.vocoder, nfe=args.nfe, device="cpu"))
+    ear = Ear(args.lang)
+    heldout = heldout_sentences(args.lang)
+    rows: dict[str, list[float]] = {"train speaker, its training sentence": [], "train speaker, held-out sentence": []}
+    rows["held-out speaker, that training sentence"] = []
+    seen = [s for s in corpus.split("train") if s.meta["lang"] == args.lang][: args.n]
+    unseen = [s for s in corpus.split("test") if s.meta["lang"] == args.lang][: args.n]
+    for i, (src, other) in enumerate(zip(seen, unseen)):
+        said = src.meta["segments"][-1]["text"]  # spoken in training, not part of the reference cut
+        pipe.set_reference(_reference(corpus, src))
+        rows["train speaker, its training sentence"].append(
+            ear.error_rate(said, pipe.generate(said, progress=False).audio)
+        )
+        text = heldout[i % len(heldout)]
+        rows["train speaker, held-out sentence"].append(ear.error_rate(text, pipe.generate(text, progress=False).audio))
+        pipe.set_reference(_reference(corpus, other))
+        rows["held-out speaker, that training sentence"].append(
+            ear.error_rate(said, pipe.generate(said, progress=False).audio)
+        )
+    print(json.dumps({k: round(float(np.mean(v)), 3) for k, v in rows.items()} | {"lang": args.lang, "n": len(seen)}))
+
+
+if __name__ == "__main__":
+    main()

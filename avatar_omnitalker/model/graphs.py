@@ -42,7 +42,8 @@ class GraphSampler:
 
     On CUDA the solve of each (batch, length, steps, method, cfg) bucket is captured on first
     use and replayed after; elsewhere the same padded solve runs eagerly, which is how the
-    shape logic is tested without a GPU."""
+    shape logic is tested without a GPU. One thread at a time (the scheduler's): the graphs share
+    one memory pool, so a graph's outputs are read before any other graph replays."""
 
     def __init__(self, model: FlowMatching, bucket_frames: int = BUCKET_FRAMES, capture: bool | None = None) -> None:
         if bucket_frames < 1:

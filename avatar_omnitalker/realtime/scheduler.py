@@ -130,20 +130,19 @@ class BatchScheduler:
     def _choose(self) -> list[_Request]:
         """The head, then first chunks, then the closest lengths; one per session; within budget."""
         head = self._queue[0]
-        weight = _weight
-        head_class = weight(head) // LENGTH_BUCKET
+        head_class = _weight(head) // LENGTH_BUCKET
         seen = {head.key}
         eligible = []  # each other session's earliest request: a session's chunks keep their order
         for i, r in enumerate(self._queue):
             if r.key not in seen:
                 seen.add(r.key)
                 eligible.append((i, r))
-        eligible.sort(key=lambda ir: (not ir[1].first, abs(weight(ir[1]) // LENGTH_BUCKET - head_class), ir[0]))
-        batch, longest = [head], weight(head)
+        eligible.sort(key=lambda ir: (not ir[1].first, abs(_weight(ir[1]) // LENGTH_BUCKET - head_class), ir[0]))
+        batch, longest = [head], _weight(head)
         for _, r in eligible:
             if len(batch) >= self.max_batch:
                 break
-            longer = max(longest, weight(r))
+            longer = max(longest, _weight(r))
             if self._over_budget(len(batch) + 1, longer):
                 continue
             batch.append(r)

@@ -17,7 +17,7 @@ from safetensors.torch import save_file
 
 from avatar_omnitalker import spec
 from avatar_omnitalker.data.shards import Corpus
-from avatar_omnitalker.fileio import atomic_path
+from avatar_omnitalker.fileio import atomic_path, folder_bytes
 from avatar_omnitalker.infer.reference import Reference
 from avatar_omnitalker.model.checkpoint import MODEL_FILE
 from avatar_omnitalker.render.parametric import Palette, ParametricRenderer
@@ -32,7 +32,8 @@ PALETTES = [
 ]
 
 
-def _fp16_copy(src: Path, dst: Path) -> None:
+def fp16_copy(src: str | Path, dst: str | Path) -> None:
+    """A safetensors file with its floating tensors in float16, metadata kept (written atomically)."""
     with safe_open(str(src), framework="pt") as f:
         meta = f.metadata()
         tensors = {k: (t.half() if t.is_floating_point() else t) for k in f.keys() for t in [f.get_tensor(k)]}
@@ -72,11 +73,12 @@ def ship(run: str | Path, vocoder: str | Path, corpus: str | Path, out: Path = A
         raise FileNotFoundError(f"{run}: no complete checkpoint to ship (is it a training run folder?)")
     model_src = latest / MODEL_FILE
     (out / "model").mkdir(parents=True, exist_ok=True)
-    _fp16_copy(model_src, out / "model" / MODEL_FILE)
+    fp16_copy(model_src, out / "model" / MODEL_FILE)
     (out / "vocoder").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(Path(vocoder) / "config.yaml", out / "vocoder" / "config.yaml")
-    _fp16_copy(Path(vocoder) / "model.safetensors", out / "vocoder" / "model.safetensors")
+    fp16_copy(Path(vocoder) / "model.safetensors", out / "vocoder" / "model.safetensors")
     pick_reference(Corpus(corpus)).save(out / "reference.npz")
-    total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-    logger.info("shipped {} ({}) + vocoder + reference: {:.1f} MB in {}", latest.name, run, total / 1e6, out)
+    logger.info(
+        "shipped {} ({}) + vocoder + reference: {:.1f} MB in {}", latest.name, run, folder_bytes(out) / 1e6, out
+    )
     return out

@@ -64,10 +64,10 @@ python3 - "$RUN" "$OUT" <<'EOF'
 # the last checkpoint and the one nearest half-way, in float16 (as `ship` stores the built-in
 # model), each cut into parts under the 16 MiB a returned file may have
 import sys
+import tempfile
 from pathlib import Path
 
-from safetensors import safe_open
-from safetensors.torch import save
+from avatar_omnitalker.ship import fp16_copy
 
 run, out = Path(sys.argv[1]), Path(sys.argv[2])
 done = sorted(p for p in (run / "checkpoints").glob("step-*") if (p / "model.safetensors").is_file())
@@ -76,10 +76,9 @@ if done:
     half = int(last.name.split("-")[1]) // 2
     mid = min(done[:-1], key=lambda p: abs(int(p.name.split("-")[1]) - half), default=None)
     for ck in filter(None, (mid, last)):
-        with safe_open(ck / "model.safetensors", "pt") as f:
-            meta = f.metadata()
-            state = {k: f.get_tensor(k) for k in f.keys()}
-        data = save({k: v.half() if v.is_floating_point() else v for k, v in state.items()}, metadata=meta)
+        small = Path(tempfile.mkdtemp()) / "model.safetensors"
+        fp16_copy(ck / "model.safetensors", small)
+        data = small.read_bytes()
         cut = 15 * 2**20
         for i in range(0, len(data), cut):
             (out / f"{ck.name}.part{i // cut}").write_bytes(data[i : i + cut])

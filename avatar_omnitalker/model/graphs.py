@@ -23,7 +23,7 @@ import torch
 from loguru import logger
 from torch import Tensor
 
-from avatar_omnitalker.model.cfm import FlowMatching, SampleOutput, SampleSetup, mel_lens_for_frames
+from avatar_omnitalker.model.cfm import FlowMatching, SampleOutput, SampleSetup, _per_sample, mel_lens_for_frames
 
 BUCKET_FRAMES = 50  # motion frames (2 s): a 30 s request uses at most 15 buckets of length
 
@@ -90,8 +90,7 @@ class GraphSampler:
         if cfg_strength <= 0 or not generate_motion:
             raise ValueError("the graph sampler captures the guided audio + motion solve (cfg > 0, with motion)")
         b = ref_mel.shape[0]
-        total = torch.as_tensor(total_frames).expand(b) if not isinstance(total_frames, Tensor) else total_frames
-        bb, na, nm = self.buckets(b, int(total.max()))
+        bb, na, nm = self.buckets(b, int(_per_sample(total_frames, b, "total_frames").max()))
         s = self.model.setup(
             ref_mel,
             ref_motion,

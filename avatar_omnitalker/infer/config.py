@@ -53,7 +53,16 @@ class PipelineConfig:
         choices=ENGINES,
     )
     dtype: str = _opt(
-        "auto", "model precision: 'auto' (bfloat16 on CUDA, float32 on CPU), 'float32' or 'bfloat16'", choices=DTYPES
+        "auto", "model precision: 'auto' (bfloat16 on CUDA and on CPUs with AMX, else float32), 'float32' or "
+        "'bfloat16'", choices=DTYPES
+    )
+    offline_chunk_s: float = _opt(
+        15.0,
+        "longest speech one model call makes for a whole text (generate, render): neighbouring "
+        "sentences are joined up to it (fewer calls, each also running the reference prompt: "
+        "faster); 0 keeps the streaming cut",
+        0.0,
+        30.0,
     )
     renderer: str = _opt(
         "auto",

@@ -23,13 +23,13 @@ def render_speech(
     (frames, 61) motion."""
     if not has_words(text):
         raise ValueError(NOTHING_TO_SAY)
-    chunks = pipe.chunk(text)
+    chunks = pipe.plan(text)
     motion_parts: list[np.ndarray] = []
     with (
         Mp4Writer(mp4_path) as writer,
         tqdm(total=len(chunks), desc="generate", unit="chunk", disable=not progress) as bar,
     ):
-        for segment in pipe.stream(chunks):
+        for segment in pipe.speak(chunks):
             for k, frame in enumerate(renderer.frames(segment.motion)):
                 writer.add(frame, segment.audio[spec.samples_for_frames(k) : spec.samples_for_frames(k + 1)])
             motion_parts.append(segment.motion)

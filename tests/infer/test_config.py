@@ -68,8 +68,14 @@ def test_device_auto_resolves_and_a_missing_gpu_is_a_clear_error():
             resolve_device("cuda")
 
 
-def test_dtype_auto_is_bfloat16_on_cuda_only_and_never_for_onnx():
+def test_dtype_auto_is_bfloat16_on_cuda_and_amx_cpus_and_never_for_onnx(monkeypatch):
+    from avatar_omnitalker.infer import pipeline
+
+    monkeypatch.setattr(pipeline, "cpu_has_bf16_matmul", lambda: False)
     assert model_dtype("auto", "cpu") == torch.float32
+    monkeypatch.setattr(pipeline, "cpu_has_bf16_matmul", lambda: True)
+    assert model_dtype("auto", "cpu") == torch.bfloat16
+    assert model_dtype("auto", "cpu", engine="onnx") == torch.float32
     assert model_dtype("auto", "cuda:0") == torch.bfloat16
     assert model_dtype("auto", "cuda", engine="onnx") == torch.float32
     assert model_dtype("bfloat16", "cpu") == torch.bfloat16

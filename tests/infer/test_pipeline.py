@@ -20,7 +20,7 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def pipe():
-    return Pipeline.load(PipelineConfig(nfe=2, device="cpu"))
+    return Pipeline.load(PipelineConfig(nfe=2, device="cpu", dtype="float32"))  # equalities below are float32 math
 
 
 def deltas(text: str, seed: int) -> list[str]:
@@ -56,7 +56,7 @@ def test_batched_synthesis_equals_one_by_one(pipe):
 
 def test_the_graphs_engine_speaks_what_the_torch_engine_speaks(pipe):
     """engine graphs pads each solve to a bucket (captured as a CUDA graph on a GPU; eager here)."""
-    graphs = Pipeline.load(PipelineConfig(nfe=2, device="cpu", engine="graphs"))
+    graphs = Pipeline.load(PipelineConfig(nfe=2, device="cpu", engine="graphs", dtype="float32"))
     texts, seeds = ["Good morning.", "See you soon, my friend!"], [5, 6]
     for (a_audio, a_motion), (b_audio, b_motion) in zip(pipe.synthesize(texts, seeds), graphs.synthesize(texts, seeds)):
         assert a_audio.shape == b_audio.shape and a_motion.shape == b_motion.shape
@@ -89,3 +89,41 @@ def test_idle_motion_keeps_mouth_closed_and_moves_head(pipe):
     assert np.ptp(idle[:, spec.HEAD_ROTATION], axis=0).max() > 0.005
     head = idle[:, spec.HEAD_ROTATION.start : spec.HEAD_TRANSLATION.stop]
     assert np.abs(np.diff(head, axis=0)).max() < 0.05  # ping-pong: no jump at the turning points
+
+
+LONG = "Good afternoon to all of you. We are very glad you came here. The weather is quite fine today. Let us begin the show right now."
+
+
+def test_offline_plan_joins_sentences_up_to_the_limit_and_keeps_every_character(pipe):
+    streaming = pipe.chunk(LONG)
+    assert len(streaming) == 4
+    assert Pipeline(pipe.model, pipe.vocoder, pipe.reference, pipe.config.replace(offline_chunk_s=0)).plan(LONG) == (
+        streaming
+    )
+    for limit in (2.5, 6.0, 30.0):
+        planner = Pipeline(pipe.model, pipe.vocoder, pipe.reference, pipe.config.replace(offline_chunk_s=limit))
+        planned = planner.plan(LONG)
+        assert "".join(planned) == LONG
+        # each planned chunk is whole streaming chunks, within the limit unless it is one alone,
+        # and the next streaming chunk would have pushed it past the limit
+        rest = list(streaming)
+        for i, chunk in enumerate(planned):
+            taken = []
+            while "".join(taken) != chunk:
+                taken.append(rest.pop(0))
+            assert len(taken) == 1 or planner.seconds(chunk) <= limit
+            if rest:
+                assert planner.seconds(chunk + rest[0]) > limit
+        assert (len(planned) == 1) == (limit == 30.0)
+    assert pipe.seconds("  ...  ") == 0.0 and pipe.seconds(streaming[0]) > 0.5
+
+
+def test_generate_makes_one_model_call_per_planned_chunk(pipe, monkeypatch):
+    planner = Pipeline(pipe.model, pipe.vocoder, pipe.reference, pipe.config.replace(offline_chunk_s=30.0))
+    calls: list[list[str]] = []
+    synthesize = planner.synthesize
+    monkeypatch.setattr(planner, "synthesize", lambda texts, seeds=None: calls.append(texts) or synthesize(texts, seeds))
+    result = planner.generate(LONG, progress=False)
+    assert calls == [[LONG]]
+    assert result.audio.size == spec.samples_for_frames(result.motion.shape[0])
+    assert abs(result.duration - planner.seconds(LONG)) < 0.2

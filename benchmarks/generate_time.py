@@ -65,6 +65,8 @@ def main() -> None:
         "dtype": str(model_dtype(config.dtype, device, config.engine)).removeprefix("torch."),
         "engine": config.engine,
         "nfe": config.nfe,
+        "prompt_s": config.prompt_s,
+        "prompt_seconds": pipe.prompt.duration,
         "offline_chunk_s": config.offline_chunk_s,
         "paragraphs": len(texts),
         "model_calls": chunks,

@@ -85,9 +85,10 @@ def main() -> None:
     parser.add_argument("--mode", default="video", choices=("video", "motion"), help="the handler's output_mode")
     parser.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16"))
     parser.add_argument("--max-batch", type=int, default=8, help="the handler's max_batch (requests per solve)")
+    parser.add_argument("--prompt-s", type=float, default=0.0, help="the handler's prompt_s (0: the whole reference)")
     args = parser.parse_args()
     config = {"size": args.size, "device": args.device, "output_mode": args.mode, "dtype": args.dtype}
-    config["max_batch"] = args.max_batch
+    config["max_batch"], config["prompt_s"] = args.max_batch, args.prompt_s
     if args.nfe:
         config["nfe"] = args.nfe
     if args.checkpoint:

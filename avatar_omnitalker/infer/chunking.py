@@ -15,6 +15,30 @@ CLAUSE_END = set("，,、：:")
 CLOSERS = set("\"'”’）)」』】》")
 
 
+def sentences(text: str) -> list[str]:
+    """`text` cut after each sentence end (closing quotes stay with their sentence); a period ends
+    a sentence only before a space, a Chinese character or the end, so "3.5" stays whole.
+    "".join(sentences(text)) == text."""
+    out, start = [], 0
+    for i, ch in enumerate(text):
+        if ch not in SENTENCE_END and ch != ".":
+            continue
+        end = i + 1
+        while end < len(text) and text[end] in CLOSERS:
+            end += 1
+        after = text[end : end + 1]
+        if after in SENTENCE_END or after == ".":
+            continue  # "?!" or "...": the run ends the sentence at its last mark
+        if ch == "." and after and not (after.isspace() or after > "\u2e80"):
+            continue
+        if end > start:
+            out.append(text[start:end])
+            start = end
+    if start < len(text):
+        out.append(text[start:])
+    return out
+
+
 def text_weight(text: str) -> int:
     """Speaking length: a Chinese character counts as two Latin characters."""
     return sum(2 if ord(c) > 0x2E80 else 1 for c in text)

@@ -56,6 +56,14 @@ class PipelineConfig:
         "auto", "model precision: 'auto' (bfloat16 on CUDA and on CPUs with AMX, else float32), 'float32' or "
         "'bfloat16'", choices=DTYPES
     )
+    prompt_s: float = _opt(
+        0.0,
+        "longest part of the reference the model hears before each reply: its first whole "
+        "sentences within this many seconds (each model call runs the prompt again: shorter is "
+        "faster); 0: the whole reference",
+        0.0,
+        10.0,
+    )
     offline_chunk_s: float = _opt(
         15.0,
         "longest speech one model call makes for a whole text (generate, render): neighbouring "

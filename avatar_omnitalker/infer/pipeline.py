@@ -24,6 +24,7 @@ from avatar_omnitalker.infer.chunking import TextChunker
 from avatar_omnitalker.infer.conditioning import AlignedText, ImplicitText
 from avatar_omnitalker.infer.config import PipelineConfig
 from avatar_omnitalker.infer.joiner import Joiner
+from avatar_omnitalker.infer.prompt import prompt_of
 from avatar_omnitalker.infer.reference import Reference
 from avatar_omnitalker.model.cfm import FlowMatching
 from avatar_omnitalker.model.checkpoint import load_checkpoint
@@ -176,17 +177,20 @@ class Pipeline:
         return pipeline
 
     def set_reference(self, reference: Reference) -> None:
+        """The avatar to speak as: its appearance and idle motion are the whole reference's; the
+        model hears its prompt (config.prompt_s)."""
+        prompt = prompt_of(reference, self.config.prompt_s)
         if self.text_mode == "aligned":
-            self.text = AlignedText(self.tokenizer, reference)
+            self.text = AlignedText(self.tokenizer, prompt)
         else:
-            unknown = self.tokenizer.unknown_symbols(reference.transcript)
+            unknown = self.tokenizer.unknown_symbols(prompt.transcript)
             if unknown:
                 raise ValueError(f"the reference transcript has symbols outside the model's vocab: {unknown}")
-            self.text = ImplicitText(self.tokenizer, reference)
-        self.reference = reference
+            self.text = ImplicitText(self.tokenizer, prompt)
+        self.reference, self.prompt = reference, prompt
         stats = self.model.stats
-        self._ref_mel = torch.from_numpy(reference.mel)[None]  # (1, Mr, 100)
-        self._ref_motion = stats.normalize(torch.from_numpy(reference.motion))[None]  # (1, Kr, 61)
+        self._ref_mel = torch.from_numpy(prompt.mel)[None]  # (1, Mr, 100)
+        self._ref_motion = stats.normalize(torch.from_numpy(prompt.motion))[None]  # (1, Kr, 61)
 
     # ------------------------------------------------------------------ generation
     def speakable(self, text: str) -> str:
@@ -207,7 +211,7 @@ class Pipeline:
 
     def synthesize(self, texts: list[str], seeds: list[int] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
         """Several chunks in one batched model call -> [(audio, motion)] of the generated parts."""
-        ref = self.reference
+        ref = self.prompt
         seeds = seeds or [self.config.seed + i for i in range(len(texts))]
         out: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(texts)
         jobs: list[_Job] = []
@@ -293,7 +297,7 @@ class Pipeline:
         if not has_words(clean):
             return 0.0
         _, total = self.text.request(clean, self.config.speed)
-        return (total - self.reference.frames) / spec.FPS
+        return (total - self.prompt.frames) / spec.FPS
 
     def generate(self, text: str, progress: bool = True) -> Result:
         """A whole text -> one utterance (cut by plan(), joined seamlessly)."""

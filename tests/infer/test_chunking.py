@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from avatar_omnitalker.infer.chunking import TextChunker
+from avatar_omnitalker.infer.chunking import TextChunker, sentences
 
 EN = "Hello there! I am glad you asked. The weather is sunny, about 23.5 degrees; no rain today. What else? Nothing."
 ZH = "你好，今天天气很好。我们去公园散步吧！你觉得怎么样？我觉得很好；走吧。"
@@ -56,3 +56,19 @@ def test_long_text_without_punctuation_is_cut():
     text = "word " * 100
     chunks = feed_randomly(text, 0)
     assert len(chunks) > 1 and "".join(chunks) == text
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Emma came. Oscar left!", ["Emma came.", " Oscar left!"]),
+        ("It costs 3.5 dollars. Really?! Yes", ["It costs 3.5 dollars.", " Really?!", " Yes"]),
+        ('He said "stop." Then he went.', ['He said "stop."', " Then he went."]),
+        ("你好。今天天气很好！我们走吧", ["你好。", "今天天气很好！", "我们走吧"]),
+        ("Wait... what?", ["Wait...", " what?"]),
+        ("no end at all", ["no end at all"]),
+    ],
+)
+def test_sentences_cut_after_each_sentence_end_and_keep_every_character(text, expected):
+    assert sentences(text) == expected
+    assert "".join(sentences(text)) == text

@@ -53,8 +53,9 @@ class PipelineConfig:
         choices=ENGINES,
     )
     dtype: str = _opt(
-        "auto", "model precision: 'auto' (bfloat16 on CUDA and on CPUs with AMX, else float32), 'float32' or "
-        "'bfloat16'", choices=DTYPES
+        "auto",
+        "model precision: 'auto' (bfloat16 on CUDA and on CPUs with AMX, else float32), 'float32' or 'bfloat16'",
+        choices=DTYPES,
     )
     prompt_s: float = _opt(
         0.0,

@@ -79,7 +79,9 @@ def test_the_pipeline_prompts_with_the_cut_and_keeps_the_whole_reference(referen
     assert pipe.reference is reference and pipe.prompt.transcript == FIRST
     seen = []
     sample = pipe.sampler.sample
-    monkeypatch.setattr(pipe.sampler, "sample", lambda *a, **k: seen.append((a[0].shape, k["ref_frames"])) or sample(*a, **k))
+    monkeypatch.setattr(
+        pipe.sampler, "sample", lambda *a, **k: seen.append((a[0].shape, k["ref_frames"])) or sample(*a, **k)
+    )
     ((audio, motion),) = pipe.synthesize(["Good morning to you."])
     assert seen == [((1, spec.mel_frames_for_motion(pipe.prompt.frames), spec.N_MELS), pipe.prompt.frames)]
     assert motion.shape[0] > 10 and audio.size == spec.samples_for_frames(motion.shape[0])

@@ -72,6 +72,7 @@ class PipelineConfig:
         "faster); 0 keeps the streaming cut",
         0.0,
         30.0,
+        offline_only=True,  # streaming (the handler) cuts as text arrives: not one of its options
     )
     renderer: str = _opt(
         "auto",

@@ -51,12 +51,16 @@ except (ImportError, AttributeError):  # 0.5.1: no streams, and no signal ever r
     _STREAM_CANCEL = _CLIENT_PLAYBACK = None
 
 
+def _streaming_options() -> list[dataclasses.Field]:
+    """The PipelineConfig options that mean something to a streaming session."""
+    return [f for f in dataclasses.fields(PipelineConfig) if not f.metadata.get("offline_only")]
+
+
 def _pipeline_fields() -> dict:
     """The PipelineConfig options as pydantic fields: one declaration of names, defaults and help."""
     types = typing.get_type_hints(PipelineConfig)
     return {
-        f.name: (types[f.name], Field(default=f.default, description=f.metadata["help"]))
-        for f in dataclasses.fields(PipelineConfig)
+        f.name: (types[f.name], Field(default=f.default, description=f.metadata["help"])) for f in _streaming_options()
     }
 
 
@@ -83,7 +87,7 @@ class OmniTalkerConfig(create_model("_PipelineOptions", __base__=HandlerBaseConf
         return self
 
     def pipeline_config(self) -> PipelineConfig:
-        return PipelineConfig(**{f.name: getattr(self, f.name) for f in dataclasses.fields(PipelineConfig)})
+        return PipelineConfig(**{f.name: getattr(self, f.name) for f in _streaming_options()})
 
 
 class OmniTalkerContext(HandlerContext):

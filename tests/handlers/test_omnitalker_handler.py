@@ -188,6 +188,8 @@ def test_handler_options_are_the_pipeline_config_with_its_ranges_and_messages():
 
     assert OmniTalkerConfig().pipeline_config() == PipelineConfig()
     assert OmniTalkerConfig().device == "auto"
+    assert OmniTalkerConfig(prompt_s=3.0).pipeline_config().prompt_s == 3.0
+    assert "offline_chunk_s" not in OmniTalkerConfig.model_fields  # whole texts only; streaming cuts as text arrives
     for bad in (dict(nfe=65), dict(cfg=float("nan")), dict(speed=0.0), dict(renderer="face.png")):
         with pytest.raises(ConfigError) as direct:
             PipelineConfig(**bad)

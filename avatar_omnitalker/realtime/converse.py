@@ -94,6 +94,7 @@ def converse(
     if settings.mode != "video":
         raise ValueError("converse records video: use mode 'video'")
     scheduler = BatchScheduler(pipeline)
+    scheduler.warm_up()
     result = ConverseResult()
     with Mp4Writer(out, settings.fps) as writer:  # `out` is written in place: give it a temp path
         recorder = _Recorder(writer)

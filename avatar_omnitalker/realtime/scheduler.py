@@ -28,6 +28,8 @@ from avatar_omnitalker.infer.pipeline import Pipeline
 
 RATE_SMOOTHING = 0.3  # weight of the newest batch in the running real-time factor
 LENGTH_BUCKET = 40  # text weight (chars; a Hanzi counts 2) per length class when grouping a batch
+# What a reply is made of: a short first chunk and a whole sentence (warm_up solves both)
+WARM_UP_TEXTS = ("Hello there!", "It is good to see you again, and I hope your day has gone well so far.")
 
 
 @dataclass
@@ -59,8 +61,28 @@ class BatchScheduler:
         self.batches: list[int] = []  # sizes of the batches run (for tests and benchmarks)
         self.failures = 0  # requests that failed even when run alone
         self.rtf: float | None = None  # running: batch seconds per second of audio each request got
+        self.speech_per_char: float | None = None  # seconds of speech per text weight, from warm_up
         self._thread = threading.Thread(target=self._run, name="omnitalker-scheduler", daemon=True)
         self._thread.start()
+
+    def warm_up(self, texts: tuple[str, ...] = WARM_UP_TEXTS) -> float:
+        """Solve `texts` twice before any session speaks; returns the seconds it took.
+
+        A process's first solves pay one-off costs that a user's first reply should not: kernel
+        selection and allocations, and with engine graphs the capture of each bucket's CUDA graph
+        (6-10 s for `base` on an H200; this captures the batch-1 buckets of these lengths). Only the
+        second round is measured, so `rtf` starts from warm solves; `speech_per_char` (the voice's
+        speaking rate) lets a session plan its first reply before it has learnt its own."""
+        start = time.monotonic()
+        for measured in (False, True):
+            if measured:
+                self.rtf = self._seconds_per_unit = None
+            results = [self.submit(text, key=("warm-up", i)).result() for i, text in enumerate(texts)]
+        weight = sum(max(1, text_weight(t)) for t in texts)
+        self.speech_per_char = sum(audio.size for audio, _ in results) / spec.SAMPLE_RATE / weight
+        seconds = time.monotonic() - start
+        logger.info("warmed up in {:.1f} s: real-time factor {:.3f}", seconds, self.rtf or float("nan"))
+        return seconds
 
     def submit(self, text: str, seed: int = 0, key: object = None, first: bool = False) -> Future:
         """Queue one chunk; `key` (a session) gets at most one chunk per batch, so each session's

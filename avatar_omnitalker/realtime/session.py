@@ -239,7 +239,7 @@ class AvatarSession:
         ready = sum(part[0].size for part, _ in turn.held) + self.timeline.pending_samples()
         if ready == 0:
             return False
-        per_char = self._seconds_per_char or DEFAULT_SECONDS_PER_CHAR
+        per_char = self._seconds_per_char or self.scheduler.speech_per_char or DEFAULT_SECONDS_PER_CHAR
         rest = [chunk for chunk, _ in turn.pending] + [turn.chunker.pending_text]
         rtf = self.scheduler.rtf if self.scheduler.rtf is not None else 1.0
         need = played = made = 0.0

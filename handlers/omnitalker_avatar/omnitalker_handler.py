@@ -190,6 +190,7 @@ class HandlerOmniTalker(HandlerBase):
         self.scheduler = BatchScheduler(
             self.pipeline, max_batch=max(config.max_batch, 1), latency_budget_s=config.latency_budget_s or None
         )
+        self.scheduler.warm_up()  # one-off first-solve costs are paid here, not by a user's first reply
         logger.info(
             "OmniTalker loaded once on {} for up to {} sessions",
             next(self.pipeline.model.parameters()).device,

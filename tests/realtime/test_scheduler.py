@@ -163,3 +163,27 @@ def test_a_latency_budget_caps_the_batch_by_its_predicted_solve_time():
     assert sizes == [2, 2, 2]
     with pytest.raises(ValueError, match="latency_budget_s"):
         BatchScheduler(fake, latency_budget_s=0)
+
+
+class _Cold(_Timed):
+    """The stand-in with a process's first-solve cost: its first call takes 0.4 s more. Each
+    request yields 0.05 s of speech per character."""
+
+    def synthesize(self, texts, seeds=None):
+        if not self.calls:
+            time.sleep(0.4)
+        super().synthesize(texts, seeds)
+        return [(np.zeros(int(0.05 * len(t) * 24000), np.float32), np.zeros((1, 61), np.float32)) for t in texts]
+
+
+def test_warm_up_pays_the_first_solve_and_measures_only_warm_ones():
+    fake = _Cold()
+    scheduler = BatchScheduler(fake)
+    try:
+        seconds = scheduler.warm_up(("Hi there!", "A whole sentence of some length."))
+    finally:
+        scheduler.stop()
+    assert seconds >= 0.4 and len(fake.calls) == 4
+    # warm solves take 1 ms per character against 50 ms of speech: rtf about 0.02, not the cold 0.4 s
+    assert 0.01 < scheduler.rtf < 0.1
+    assert scheduler.speech_per_char == pytest.approx(0.05, rel=0.01)

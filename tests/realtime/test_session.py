@@ -139,6 +139,26 @@ def test_a_reply_starts_only_when_what_is_ready_outlasts_generating_the_rest(pip
         scheduler.stop()
 
 
+def test_before_a_session_learns_its_voice_rate_it_uses_the_warm_up_rate(pipeline):
+    from concurrent.futures import Future
+
+    from avatar_omnitalker.infer.chunking import TextChunker
+    from avatar_omnitalker.realtime.session import _Turn
+
+    session, scheduler = make_session(pipeline)
+    try:
+        turn = _Turn("r", TextChunker())
+        turn.held.append(((np.zeros(spec.SAMPLE_RATE * 2, np.float32), np.zeros((50, spec.MOTION_DIM))), False))
+        turn.pending.append(("x" * 30, Future()))
+        scheduler.rtf = 0.5
+        scheduler.speech_per_char = 0.1  # 3 s still to make: 1.5 s of work, covered by 2 s ready
+        assert session._may_start(turn)
+        scheduler.speech_per_char = 0.2  # 6 s still to make: 3 s of work, not covered
+        assert not session._may_start(turn)
+    finally:
+        scheduler.stop()
+
+
 def test_text_for_an_interrupted_reply_stays_unspoken(pipeline):
     session, scheduler = make_session(pipeline)
     try:

@@ -3,8 +3,8 @@
 # handler sessions. Prepared here, run there (the device tool), results written under $OUT.
 #
 #   here:  omnitalker pack-corpus --corpus runs/corpus-kokoro --corpus runs/corpus-kokoro2 --out .carry/pack-voices
-#          (wheels the image lacks, in .whl/: loguru, pydantic(+core, annotated-types,
-#           typing-inspection), vocos, encodec)
+#          bash benchmarks/lease_wheels.sh   (the wheels the image lacks, into .whl/; SESSIONS=1
+#           adds jieba + pypinyin, which the sessions phase needs: then carry no pack)
 #   there: TRAIN_S=270 bash benchmarks/gpu_lease.sh        (carry .carry and .whl)
 #          PHASES=train|sampler|sessions (comma-separated) picks the phases; all three by default
 #

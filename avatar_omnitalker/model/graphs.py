@@ -107,13 +107,14 @@ class GraphSampler:
             frames=(na, nm),
         )
         key = (bb, na, nm, steps, method, float(cfg_strength), tuple(s.ts.tolist()), s.xa.dtype)
+        padded = _pad_batch(s, bb)
         captured = self._graphs.get(key)
         if captured is None:
-            captured = self._graphs[key] = self._capture(_pad_batch(s, bb), method, cfg_strength)
+            captured = self._graphs[key] = self._capture(padded, method, cfg_strength)
             logger.info(
                 "captured the solve for batch {} x {} frames, {} steps in {:.2f} s", bb, nm, steps, captured.seconds
             )
-        _copy_into(captured.inputs, _pad_batch(s, bb))
+        _copy_into(captured.inputs, padded)
         if captured.graph is not None:
             captured.graph.replay()
             xa, xm = captured.xa, captured.xm

@@ -26,7 +26,7 @@ from avatar_omnitalker import spec
 from avatar_omnitalker.infer.chunking import text_weight
 from avatar_omnitalker.infer.pipeline import Pipeline
 
-RATE_SMOOTHING = 0.3  # weight of the newest batch in the running real-time factor
+RATE_SMOOTHING = 0.3  # weight of the newest measurement in the running figures (rtf, solve rate, speech rate)
 LENGTH_BUCKET = 40  # text weight (chars; a Hanzi counts 2) per length class when grouping a batch
 # What a reply is made of: a short first chunk and a whole sentence (warm_up solves both)
 WARM_UP_TEXTS = ("Hello there!", "It is good to see you again, and I hope your day has gone well so far.")
@@ -41,8 +41,13 @@ class _Request:
     first: bool = False  # the first chunk of a reply: served before later chunks
 
 
-def _weight(request: _Request) -> int:
-    return max(1, text_weight(request.text))
+def _weight(text: str) -> int:
+    return max(1, text_weight(text))
+
+
+def smoothed(old: float | None, new: float) -> float:
+    """A running figure (rates, speaking speed): the newest measurement weighs RATE_SMOOTHING."""
+    return new if old is None else (1 - RATE_SMOOTHING) * old + RATE_SMOOTHING * new
 
 
 class BatchScheduler:
@@ -78,7 +83,7 @@ class BatchScheduler:
             if measured:
                 self.rtf = self._seconds_per_unit = None
             results = [self.submit(text, key=("warm-up", i)).result() for i, text in enumerate(texts)]
-        weight = sum(max(1, text_weight(t)) for t in texts)
+        weight = sum(_weight(t) for t in texts)
         self.speech_per_char = sum(audio.size for audio, _ in results) / spec.SAMPLE_RATE / weight
         seconds = time.monotonic() - start
         logger.info("warmed up in {:.1f} s: real-time factor {:.3f}", seconds, self.rtf or float("nan"))
@@ -152,19 +157,19 @@ class BatchScheduler:
     def _choose(self) -> list[_Request]:
         """The head, then first chunks, then the closest lengths; one per session; within budget."""
         head = self._queue[0]
-        head_class = _weight(head) // LENGTH_BUCKET
+        head_class = _weight(head.text) // LENGTH_BUCKET
         seen = {head.key}
         eligible = []  # each other session's earliest request: a session's chunks keep their order
         for i, r in enumerate(self._queue):
             if r.key not in seen:
                 seen.add(r.key)
                 eligible.append((i, r))
-        eligible.sort(key=lambda ir: (not ir[1].first, abs(_weight(ir[1]) // LENGTH_BUCKET - head_class), ir[0]))
-        batch, longest = [head], _weight(head)
+        eligible.sort(key=lambda ir: (not ir[1].first, abs(_weight(ir[1].text) // LENGTH_BUCKET - head_class), ir[0]))
+        batch, longest = [head], _weight(head.text)
         for _, r in eligible:
             if len(batch) >= self.max_batch:
                 break
-            longer = max(longest, _weight(r))
+            longer = max(longest, _weight(r.text))
             if self._over_budget(len(batch) + 1, longer):
                 continue
             batch.append(r)
@@ -176,17 +181,14 @@ class BatchScheduler:
             return False
         return self._seconds_per_unit * n * longest > self.latency_budget_s
 
-    def _measure(self, seconds: float, results: list, batch: list[_Request] | None = None) -> None:
-        if batch:
-            units = len(batch) * max(_weight(r) for r in batch)
-            rate = seconds / units
-            old = self._seconds_per_unit
-            self._seconds_per_unit = rate if old is None else (1 - RATE_SMOOTHING) * old + RATE_SMOOTHING * rate
+    def _measure(self, seconds: float, results: list, batch: list[_Request]) -> None:
+        units = len(batch) * max(_weight(r.text) for r in batch)
+        self._seconds_per_unit = smoothed(self._seconds_per_unit, seconds / units)
         audio_s = [res[0].size / spec.SAMPLE_RATE for res in results if res[0].size]
         if not audio_s:
             return
         rtf = seconds / (sum(audio_s) / len(audio_s))  # every request in the batch waited `seconds`
-        self.rtf = rtf if self.rtf is None else (1 - RATE_SMOOTHING) * self.rtf + RATE_SMOOTHING * rtf
+        self.rtf = smoothed(self.rtf, rtf)
 
     def stop(self, timeout: float = 2.0) -> None:
         with self._cond:

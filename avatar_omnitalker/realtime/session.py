@@ -25,7 +25,7 @@ from avatar_omnitalker.infer.idle import IdleMotion
 from avatar_omnitalker.infer.joiner import Joiner
 from avatar_omnitalker.motion.arkit import to_arkit52
 from avatar_omnitalker.motion.resample import interpolate_uniform
-from avatar_omnitalker.realtime.scheduler import BatchScheduler
+from avatar_omnitalker.realtime.scheduler import BatchScheduler, smoothed
 from avatar_omnitalker.realtime.timeline import SpeechTimeline
 from avatar_omnitalker.render.base import Renderer
 
@@ -253,9 +253,7 @@ class AvatarSession:
     def _learn_rate(self, chunk: str, audio: np.ndarray) -> None:
         weight = text_weight(chunk)
         if weight and audio.size:
-            rate = audio.size / spec.SAMPLE_RATE / weight
-            old = self._seconds_per_char
-            self._seconds_per_char = rate if old is None else 0.7 * old + 0.3 * rate
+            self._seconds_per_char = smoothed(self._seconds_per_char, audio.size / spec.SAMPLE_RATE / weight)
 
     def _next_motion(self, samples: int) -> tuple[np.ndarray, np.ndarray, str | None, bool, bool]:
         """(audio, motion row, speech_id, speaking, turn_end) for one slice of `samples`."""

@@ -49,11 +49,8 @@ class MicroBatchStream:
         self._pool = ThreadPoolExecutor(cfg.prefetch) if cfg.prefetch else None
         self._ahead: dict[int, Future] = {}
 
-    def _epoch(self, e: int):
-        with self._lock:
-            return self._epoch_locked(e)
-
     def _epoch_locked(self, e: int):
+        """Epoch e's (pairs, batches); the caller holds self._lock (loader threads share it)."""
         if e not in self._epochs:
             pairs = self.dataset.pairs(e)
             lengths = [self._length(p) for p in pairs]

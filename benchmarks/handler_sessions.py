@@ -28,6 +28,7 @@ ENGINE = use_engine()
 from chat_engine.data_models.chat_data_type import ChatDataType
 
 from avatar_omnitalker import spec
+from avatar_omnitalker.infer.config import DTYPES, ENGINES
 from avatar_omnitalker.realtime.timeline import idle_frames_inside
 from tests.handlers.oac_host import Host, first_speaking_latency
 
@@ -81,9 +82,9 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--reference", help="reference .npz (with face frames: the photo renderer)")
-    parser.add_argument("--engine", default="torch", choices=("torch", "onnx", "graphs"))
+    parser.add_argument("--engine", default="torch", choices=ENGINES)
     parser.add_argument("--mode", default="video", choices=("video", "motion"), help="the handler's output_mode")
-    parser.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16"))
+    parser.add_argument("--dtype", default="auto", choices=DTYPES)
     parser.add_argument("--max-batch", type=int, default=8, help="the handler's max_batch (requests per solve)")
     parser.add_argument("--prompt-s", type=float, default=0.0, help="the handler's prompt_s (0: the whole reference)")
     args = parser.parse_args()

@@ -156,6 +156,7 @@ def _synth_corpus(args: argparse.Namespace) -> int:
         args.seed,
         args.workers,
         args.engine,
+        **({} if args.mixed_share is None else {"mixed_share": args.mixed_share}),
     )
     wall = time.perf_counter() - start
     logger.info(
@@ -336,6 +337,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="espeak",
         choices=["espeak", "kokoro"],
         help="speech: espeak-ng, or Kokoro-82M natural voices (install: bash recipes/install_voices.sh)",
+    )
+    p.add_argument(
+        "--mixed-share",
+        type=float,
+        help="probability that a Mandarin speaker's sentence has English words inside "
+        "(default: avatar_omnitalker.data.corpus.MIXED_SHARE; 0 for corpora made before code-switching)",
     )
     p.set_defaults(func=_synth_corpus)
 

@@ -223,3 +223,20 @@ def test_voices_not_installed_says_how(tmp_path, capsys):
     assert "recipes/install_voices.sh" in capsys.readouterr().err
     assert main(["voices", "install", "--home", str(tmp_path / "none")]) == 2
     assert "needs --kokoro-js" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--mixed-share", "1.5"], "--mixed-share is a probability between 0 and 1, got 1.5"),
+        (["--langs", "en,fr"], "unknown language 'fr'"),
+        (["--minutes", "0"], "--minutes must be positive"),
+    ],
+)
+def test_synth_corpus_rejects_before_writing_anything(tmp_path, capsys, args, message):
+    out = tmp_path / "corpus"
+    base = {"--minutes": "1", "--langs": "zh"}
+    base.update(dict(zip(args[::2], args[1::2])))
+    assert main(["synth-corpus", "--out", str(out), *[x for kv in base.items() for x in kv]]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 SOURCES_PER_SHARD = 8
 SOURCE_SECONDS = (20.0, 40.0)
+MIXED_SHARE = 0.2  # of a Mandarin speaker's sentences, those with English words inside
 VOICES = {"en": ["en-us", "en", "en-gb-scotland", "en-gb-x-rp", "en-029", "en-us-nyc", "en-gb-x-gbclan"], "zh": ["cmn"]}
 ENGINES = ("espeak", "kokoro")
 # Kokoro voices by language; the held-out ones never speak in training, alone or in a blend
@@ -158,17 +159,25 @@ def speaker_count(minutes: float, langs: list[str]) -> int:
 
 
 def generate_source(
-    index: int, speaker: Speaker, seed: int, engine: Espeak | Kokoro
+    index: int, speaker: Speaker, seed: int, engine: Espeak | Kokoro, mixed_share: float = 0.0
 ) -> tuple[dict, dict[str, np.ndarray]]:
-    """One long recording of one speaker in one emotion: sentences separated by short pauses."""
+    """One long recording of one speaker in one emotion: sentences separated by short pauses.
+
+    A Mandarin speaker says a code-switched sentence in place of a plain one with probability
+    mixed_share, decided by a stream of its own: at 0 the recording is what it was before
+    code-switching existed."""
     rng = np.random.default_rng([seed, 2, index])
+    switch = np.random.default_rng([seed, 4, index])
     emotion = list(EMOTIONS)[int(rng.integers(len(EMOTIONS)))]
     pool = sentences(speaker.lang, speaker.split)
+    mixed = sentences("mixed", speaker.split) if speaker.lang == "zh" and mixed_share > 0 else ()
     target = rng.uniform(*SOURCE_SECONDS)
     audio_parts, phonemes, segments = [], [], []
     t = 0.0
     while t < target:
         text = pool[int(rng.integers(len(pool)))]
+        if mixed and switch.random() < mixed_share:
+            text = mixed[int(switch.integers(len(mixed)))]
         utt = synthesize(engine, text, speaker_voice(speaker, emotion))
         wav = resample(utt.audio, utt.sample_rate, spec.SAMPLE_RATE)
         frames = math.ceil(wav.size / spec.SAMPLES_PER_FRAME)
@@ -214,6 +223,7 @@ def generate_corpus(
     seed: int = 0,
     workers: int = 1,
     engine: str = "espeak",
+    mixed_share: float = MIXED_SHARE,
 ) -> Path:
     out = Path(out)
     langs = list(langs)
@@ -222,6 +232,9 @@ def generate_corpus(
             raise ValueError(f"unknown language {lang!r}: the generator speaks {sorted(VOICES)}")
     if minutes <= 0:
         raise ValueError(f"--minutes must be positive, got {minutes}")
+    if not 0.0 <= mixed_share <= 1.0:
+        raise ValueError(f"--mixed-share is a probability between 0 and 1, got {mixed_share}")
+    mixed_share = mixed_share if "zh" in langs else 0.0  # only Mandarin speakers switch
     if engine not in ENGINES:
         raise ValueError(f"unknown speech engine {engine!r}: one of {ENGINES}")
     if engine == "kokoro":
@@ -242,6 +255,7 @@ def generate_corpus(
         "sample_rate": spec.SAMPLE_RATE,
         "fps": spec.FPS,
         "engine": engine,
+        "mixed_share": mixed_share,
         "speakers": [
             {
                 "speaker_id": s.speaker_id,
@@ -258,10 +272,14 @@ def generate_corpus(
     if existing.is_file():
         old = json.loads(existing.read_text())
         old.setdefault("engine", "espeak")  # corpora written before engines were named
+        old.setdefault("mixed_share", 0.0)  # ... and before code-switched sentences
         for speaker in old.get("speakers", []):
             speaker.setdefault("engine", "espeak")
         if {k: old.get(k) for k in header} != header:
-            raise ValueError(f"{out} holds a corpus made with other settings; choose another --out or delete it")
+            raise ValueError(
+                f"{out} holds a corpus made with other settings"
+                f"{_differences(old, header)}; choose another --out or delete it"
+            )
     write_header(out, header)
     done = sum(1 for k in range(num_shards) if shard_done(out, k))
     if done:
@@ -279,7 +297,7 @@ def generate_corpus(
             unit="source",
         ) as bar,
     ):
-        jobs = [pool.submit(_write_shard, out, k, num_sources, speakers, seed) for k in todo]
+        jobs = [pool.submit(_write_shard, out, k, num_sources, speakers, seed, mixed_share) for k in todo]
         for job in as_completed(jobs):
             bar.update(job.result())
     return out
@@ -289,10 +307,17 @@ def _shard_size(k: int, num_sources: int) -> int:
     return min((k + 1) * SOURCES_PER_SHARD, num_sources) - k * SOURCES_PER_SHARD
 
 
-def _write_shard(out: Path, k: int, num_sources: int, speakers: list[Speaker], seed: int) -> int:
+def _differences(old: dict, new: dict) -> str:
+    """' (seed: 1 there, 2 asked)' for the settings that differ, speakers summed up in one word."""
+    keys = [k for k in new if old.get(k) != new[k]]
+    shown = [f"{k}: {old.get(k)} there, {new[k]} asked" if k != "speakers" else "speakers" for k in keys]
+    return f" ({'; '.join(shown)})" if shown else ""
+
+
+def _write_shard(out: Path, k: int, num_sources: int, speakers: list[Speaker], seed: int, mixed_share: float) -> int:
     engine = make_engine(speakers[0].engine)
     sources = [
-        generate_source(i, speakers[i % len(speakers)], seed, engine)
+        generate_source(i, speakers[i % len(speakers)], seed, engine, mixed_share)
         for i in range(k * SOURCES_PER_SHARD, min((k + 1) * SOURCES_PER_SHARD, num_sources))
     ]
     write_shard(out, k, sources)

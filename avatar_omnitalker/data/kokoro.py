@@ -29,6 +29,9 @@ SAMPLES_PER_DURATION = 600  # samples per unit of the duration predictor at 24 k
 DURATION_TENSOR = "/encoder/Cast_output_0"  # int64 (1, tokens + 2): rounded, clipped durations
 MAX_TOKENS = STYLE_ROWS - 2  # the two boundary pads count
 LANGS = {"en-us": "en-us", "en-gb": "en-gb-x-rp", "zh": "cmn"}  # Kokoro language -> espeak voice
+# espeak's voice for Latin words inside Mandarin text: the one its cmn voice switches to, so a
+# code-switched sentence gets the labels inference gives it (text/timing.py speaks it with cmn)
+CMN_SWITCH_ENGLISH = "en"
 # espeak IPA that Kokoro's training front end spelled otherwise
 _KOKORO_SPELLING = str.maketrans({"ʲ": "j", "r": "ɹ", "x": "k", "ɬ": "l"})
 _PUNCT = {"，": ",", "、": ",", "。": ".", "！": "!", "？": "?", "：": ":", "；": ";", "…": "…", "—": "—"}
@@ -135,7 +138,7 @@ class Kokoro:
         for run in re.findall(r"[\u4e00-\u9fff]+|[^\u4e00-\u9fff]+", text):
             if not is_chinese(run[0]):
                 if run.strip():
-                    self._plan_espeak(run, LANGS["en-us"], plan)
+                    self._plan_espeak(run, CMN_SWITCH_ENGLISH, plan)
                 continue
             for syllable_tokens, char in _mandarin_syllables(run):
                 word = plan.new_word()

@@ -1,8 +1,11 @@
-"""The corpus's own text source: English and Mandarin sentences from small grammars.
+"""The corpus's own text source: English, Mandarin and code-switched Mandarin (English words
+inside Mandarin sentences, as Chinese speakers talk about work and daily life) from small grammars.
 
 Thousands of distinct sentences over a closed vocabulary: broad phonetic coverage for training.
 Every 10th sentence of each language is held out; evaluation itself uses sentences written
-outside these grammars (eval/heldout/), heard by a free-vocabulary recogniser.
+outside these grammars (eval/heldout/), heard by a free-vocabulary recogniser. The code-switched
+grammar uses none of the English words of the held-out mixed sentences, so the evaluation hears
+every one of them for the first time.
 """
 
 from __future__ import annotations
@@ -144,6 +147,20 @@ ZH_ACTIONS = [
     "拍照",
 ]
 ZH_QUESTIONS = ["你{t}想去{p}吗？", "{n}{t}在{p}做什么？", "{n}为什么{t}去{p}？"]
+# English words Chinese speakers commonly drop into Mandarin
+MIXED_NOUNS = [
+    "app", "party", "video", "report", "game", "photo", "menu", "schedule", "password", "update",
+    "feedback", "demo", "budget", "concert", "pizza", "coffee", "taxi", "hotel", "ticket", "website",
+    "message", "team", "interview", "course",
+]  # fmt: skip
+MIXED_ADJECTIVES = ["cool", "nice", "busy", "easy", "crazy", "perfect", "fancy", "random", "boring", "funny"]
+MIXED_TEMPLATES = [
+    "{n}{t}在{p}看了一个{e}。",
+    "{n}{t}要在{p}准备一个新的{e}。",
+    "{n}{t}在{p}把{e}发给你了。",
+    "你{t}在{p}有没有看到{n}的{e}？",
+]
+MIXED_OPINIONS = ["我觉得{n}的{e}有点{a}。", "{n}{t}的{e}真的很{a}。"]
 
 
 def _english() -> list[str]:
@@ -166,14 +183,27 @@ def _chinese() -> list[str]:
     return sorted(out)
 
 
-@lru_cache(maxsize=4)
+def _mixed() -> list[str]:
+    out: set[str] = set()
+    for template, n, t, p, e in itertools.product(MIXED_TEMPLATES, ZH_NAMES, ZH_TIMES, ZH_PLACES[:6], MIXED_NOUNS):
+        out.add(template.format(n=n, t=t, p=p, e=e))
+    for template, n, t, e, a in itertools.product(MIXED_OPINIONS, ZH_NAMES, ZH_TIMES, MIXED_NOUNS, MIXED_ADJECTIVES):
+        out.add(template.format(n=n, t=t, e=e, a=a))
+    return sorted(out)
+
+
+GRAMMARS = {"en": _english, "zh": _chinese, "mixed": _mixed}
+
+
+@lru_cache(maxsize=8)
 def sentences(lang: str, split: str = "all") -> tuple[str, ...]:
-    """Distinct sentences of `lang` ('en' | 'zh') in a fixed shuffled order; split 'train' | 'test' | 'all'."""
-    if lang not in ("en", "zh"):
-        raise ValueError(f"unknown language {lang!r}: use 'en' or 'zh'")
+    """Distinct sentences of `lang` ('en' | 'zh' | 'mixed': Mandarin with English words) in a fixed
+    shuffled order; split 'train' | 'test' | 'all'."""
+    if lang not in GRAMMARS:
+        raise ValueError(f"unknown language {lang!r}: one of {sorted(GRAMMARS)}")
     if split not in ("train", "test", "all"):
         raise ValueError(f"unknown split {split!r}")
-    pool = _english() if lang == "en" else _chinese()
+    pool = GRAMMARS[lang]()
     random.Random(f"sentences-{lang}").shuffle(pool)
     if split == "all":
         return tuple(pool)

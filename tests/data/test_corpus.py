@@ -3,20 +3,60 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
 
 from avatar_omnitalker import spec
 from avatar_omnitalker.audio.loudness import frame_db
-from avatar_omnitalker.data.corpus import generate_corpus
+from avatar_omnitalker.data.corpus import MIXED_SHARE, generate_corpus
 from avatar_omnitalker.data.sentences import sentences
 from avatar_omnitalker.data.shards import Corpus
+
+LATIN = re.compile(r"[A-Za-z]+")
 
 
 def test_text_source_is_broad():
     assert len(set(sentences("en"))) >= 5000 and len(set(sentences("zh"))) >= 2000
-    assert not set(sentences("en", "train")) & set(sentences("en", "test"))
+    assert len(set(sentences("mixed"))) >= 2000
+    for lang in ("en", "zh", "mixed"):
+        assert not set(sentences(lang, "train")) & set(sentences(lang, "test")), lang
+    assert all(LATIN.search(s) and re.search(r"[\u4e00-\u9fff]", s) for s in sentences("mixed"))
+    with pytest.raises(ValueError, match="unknown language 'fr'"):
+        sentences("fr")
+
+
+def _switched(corpus: Corpus) -> dict[str, list[bool]]:
+    """Per language, whether each spoken sentence has Latin letters (for Mandarin: English words inside)."""
+    out: dict[str, list[bool]] = {}
+    for source in corpus.sources:
+        out.setdefault(source.meta["lang"], []).extend(
+            bool(LATIN.search(seg["text"])) for seg in source.meta["segments"]
+        )
+    return out
+
+
+def test_mandarin_speakers_switch_to_english_words_at_the_asked_share(tmp_path):
+    always = _switched(Corpus(generate_corpus(tmp_path / "all", 1.0, ["zh"], seed=4, mixed_share=1.0)))
+    never = _switched(Corpus(generate_corpus(tmp_path / "none", 1.0, ["zh"], seed=4, mixed_share=0.0)))
+    assert all(always["zh"]) and not any(never["zh"])
+    default = Corpus(generate_corpus(tmp_path / "default", 3.0, ["zh"], seed=4))
+    share = np.mean(_switched(default)["zh"])
+    assert 0.05 < share < 0.45, share  # MIXED_SHARE 0.2 over a few dozen sentences
+    assert json.loads((tmp_path / "default" / "corpus.json").read_text())["mixed_share"] == MIXED_SHARE
+    english = generate_corpus(tmp_path / "en", 0.5, ["en"], seed=4)
+    assert json.loads((english / "corpus.json").read_text())["mixed_share"] == 0.0  # nobody to switch
+    with pytest.raises(ValueError, match="mixed_share: 1.0 there, 0.2 asked"):
+        generate_corpus(tmp_path / "all", 1.0, ["zh"], seed=4, mixed_share=0.2)
+    header = json.loads((tmp_path / "none" / "corpus.json").read_text())
+    del header["mixed_share"]  # a corpus made before code-switching resumes as share 0, not the default
+    (tmp_path / "none" / "corpus.json").write_text(json.dumps(header))
+    generate_corpus(tmp_path / "none", 1.0, ["zh"], seed=4, mixed_share=0.0)
+    with pytest.raises(ValueError, match="mixed_share: 0.0 there"):
+        generate_corpus(tmp_path / "none", 1.0, ["zh"], seed=4)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        generate_corpus(tmp_path / "bad", 1.0, ["zh"], mixed_share=1.5)
 
 
 def test_same_seed_same_corpus_and_resume(tmp_path):

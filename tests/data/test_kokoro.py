@@ -15,6 +15,7 @@ from avatar_omnitalker.text.phonemes import PAUSE
 
 EN = "The bakery on the corner sells the best cinnamon rolls in town."
 ZH = "请把窗户关上，外面的风越来越大了。"
+MIXED = "他们下午在饭店把feedback发给你了，我觉得很nice。"
 
 
 def spoken(phonemes) -> list[str]:
@@ -33,6 +34,15 @@ def test_english_labels_are_the_espeak_units_inference_fits(kokoro):
     assert len(labels) - len(events) <= 0.1 * len(events)
 
 
+def test_code_switched_labels_are_the_ones_inference_gives(kokoro):
+    """Inference speaks Mandarin text, English words and all, with espeak's cmn voice, which
+    switches to its own English for Latin words; the corpus labels those words the same way."""
+    from avatar_omnitalker.text.timing import phonemize
+
+    utt = kokoro.synthesize(MIXED, KokoroVoice("zh", ("zm_yunxi",), (1.0,)))
+    assert spoken(utt.phonemes) == [s for s, _, _ in phonemize(MIXED)[0] if s != PAUSE]
+
+
 def test_timings_tile_the_audio_in_duration_units(kokoro):
     utt = kokoro.synthesize(EN, KokoroVoice("en-gb", ("bf_emma", "bm_george"), (0.6, 0.4), 1.1))
     assert utt.sample_rate == spec.SAMPLE_RATE
@@ -43,7 +53,14 @@ def test_timings_tile_the_audio_in_duration_units(kokoro):
     assert all(abs(a - b) < 1e-9 for a, b in zip(ends[:-1], starts[1:]))  # no gaps, no overlaps
 
 
-@pytest.mark.parametrize("text, voice", [(EN, KokoroVoice()), (ZH, KokoroVoice("zh", ("zf_xiaoxiao",), (1.0,)))])
+@pytest.mark.parametrize(
+    "text, voice",
+    [
+        (EN, KokoroVoice()),
+        (ZH, KokoroVoice("zh", ("zf_xiaoxiao",), (1.0,))),
+        (MIXED, KokoroVoice("zh", ("zf_xiaobei",), (1.0,))),
+    ],
+)
 def test_the_sound_is_where_the_timings_say(kokoro, text, voice):
     """An independent check of the durations: energy sits inside spoken phonemes, not in pauses."""
     utt = kokoro.synthesize(text, voice)

@@ -10,7 +10,7 @@ from avatar_omnitalker.data.sentences import english_vocabulary, sentences
 from avatar_omnitalker.eval.report import heldout_sentences
 
 
-@pytest.mark.parametrize("name, lang", [("en", "en"), ("zh", "zh"), ("mixed", "zh")])
+@pytest.mark.parametrize("name, lang", [("en", "en"), ("zh", "zh"), ("mixed", "zh"), ("mixed", "mixed")])
 def test_no_heldout_sentence_is_a_corpus_sentence(name, lang):
     held = heldout_sentences(name)
     assert len(held) >= 6 and len(set(held)) == len(held)
@@ -22,3 +22,9 @@ def test_english_heldout_words_are_mostly_outside_the_grammar():
     words = [w for s in heldout_sentences("en") for w in re.findall(r"[a-z']+", s.lower())]
     outside = [w for w in words if w not in grammar]
     assert len(outside) / len(words) > 0.5
+
+
+def test_mixed_heldout_english_words_are_never_in_the_code_switched_grammar():
+    grammar = {w.lower() for s in sentences("mixed") for w in re.findall(r"[A-Za-z]+", s)}
+    held = {w.lower() for s in heldout_sentences("mixed") for w in re.findall(r"[A-Za-z]+", s)}
+    assert held and not held & grammar

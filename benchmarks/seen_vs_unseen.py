@@ -17,7 +17,7 @@ import numpy as np
 
 from avatar_omnitalker.data.shards import Corpus
 from avatar_omnitalker.eval.ear import Ear
-from avatar_omnitalker.eval.report import _reference, heldout_sentences
+from avatar_omnitalker.eval.report import heldout_sentences, source_reference
 from avatar_omnitalker.infer.config import PipelineConfig
 from avatar_omnitalker.infer.pipeline import Pipeline
 
@@ -41,13 +41,13 @@ def main() -> None:
     unseen = [s for s in corpus.split("test") if s.meta["lang"] == args.lang][: args.n]
     for i, (src, other) in enumerate(zip(seen, unseen)):
         said = src.meta["segments"][-1]["text"]  # spoken in training, not part of the reference cut
-        pipe.set_reference(_reference(corpus, src))
+        pipe.set_reference(source_reference(corpus, src))
         rows["train speaker, its training sentence"].append(
             ear.error_rate(said, pipe.generate(said, progress=False).audio)
         )
         text = heldout[i % len(heldout)]
         rows["train speaker, held-out sentence"].append(ear.error_rate(text, pipe.generate(text, progress=False).audio))
-        pipe.set_reference(_reference(corpus, other))
+        pipe.set_reference(source_reference(corpus, other))
         rows["held-out speaker, that training sentence"].append(
             ear.error_rate(said, pipe.generate(said, progress=False).audio)
         )

@@ -79,7 +79,9 @@ def _voice(meta: dict):
     return KokoroVoice(v["lang"], tuple(v["voices"]), tuple(v["weights"]), float(v["speed"]))
 
 
-def _reference(corpus: Corpus, source: Source) -> Reference:
+def source_reference(corpus: Corpus, source: Source) -> Reference:
+    """The reference a corpus source gives in evaluation: its opening REF_SECONDS, a flat face
+    (benchmarks that compare against the eval use the same)."""
     audio, motion, transcript = corpus.opening(source, REF_SECONDS)
     appearance = np.full((64, 64, 3), 128, np.uint8)  # eval scores sound and motion, not pixels
     return Reference.prepare(audio, spec.SAMPLE_RATE, motion, transcript, appearance, name=source.meta["speaker_id"])
@@ -96,7 +98,7 @@ def cases(corpus: Corpus, per_source: int = 1, sets: tuple[str, ...] = ("en", "z
     out = []
     for source in tqdm(sources, desc="ground truth", unit="source"):
         meta = source.meta
-        reference = _reference(corpus, source)
+        reference = source_reference(corpus, source)
         engine_name = meta.get("engine", "espeak")
         engine = engines.setdefault(engine_name, make_engine(engine_name, threads=2))
         voice = _voice(meta)

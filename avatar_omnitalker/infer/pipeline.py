@@ -193,18 +193,20 @@ class Pipeline:
         self._ref_motion = stats.normalize(torch.from_numpy(prompt.motion))[None]  # (1, Kr, 61)
 
     # ------------------------------------------------------------------ generation
-    def speakable(self, text: str) -> str:
+    def speakable(self, text: str, log: bool = True) -> str:
         """The text without what cannot be spoken: control characters (a NUL would cut espeak-ng's
-        input short) and, in implicit mode, symbols the vocab cannot encode; each removal logged."""
+        input short) and, in implicit mode, symbols the vocab cannot encode; each removal logged
+        unless log is False (planning asks about the same text many times before speaking it)."""
         text, control = strip_control(text)
-        if control:
+        if control and log:
             logger.warning("removed control characters from the text: {}", ", ".join(repr(c) for c in control))
         if self.text_mode == "aligned":
             return text
         unknown = self.tokenizer.unknown_symbols(text)
         if not unknown:
             return text
-        logger.warning("not speaking symbols outside the vocab: {}", ", ".join(repr(u) for u in unknown))
+        if log:
+            logger.warning("not speaking symbols outside the vocab: {}", ", ".join(repr(u) for u in unknown))
         for u in unknown:
             text = text.replace(u, " ")
         return text if not self.tokenizer.unknown_symbols(text) else ""
@@ -293,7 +295,7 @@ class Pipeline:
 
     def seconds(self, text: str) -> float:
         """How long the model will speak `text` for (its planned length; 0 for nothing speakable)."""
-        clean = self.speakable(text).strip()
+        clean = self.speakable(text, log=False).strip()
         if not has_words(clean):
             return 0.0
         _, total = self.text.request(clean, self.config.speed)

@@ -134,6 +134,21 @@ def test_generate_makes_one_model_call_per_planned_chunk(pipe, monkeypatch):
     assert abs(result.duration - planner.seconds(LONG)) < 0.2
 
 
+def test_a_removed_character_is_named_once_per_model_call_not_per_planning_step(pipe):
+    from loguru import logger
+
+    planner = Pipeline(pipe.model, pipe.vocoder, pipe.reference, pipe.config.replace(offline_chunk_s=30.0))
+    messages: list[str] = []
+    sink = logger.add(messages.append, level="WARNING")
+    try:
+        planned = planner.plan(LONG.replace("glad", "gl\x00ad"))
+        assert not messages  # plan asked seconds() about four candidate joins of this text
+        planner.synthesize(planned)
+    finally:
+        logger.remove(sink)
+    assert len(planned) == 1 and sum("removed control characters" in m for m in messages) == 1
+
+
 def test_bfloat16_on_the_cpu_speaks_what_float32_speaks(pipe):
     """dtype auto picks bfloat16 on AMX CPUs: the same text and seed must give the same speech and
     face up to rounding (measured at NFE 7: about 1 % relative difference in motion, 1.5 % in audio)."""

@@ -157,6 +157,7 @@ def _synth_corpus(args: argparse.Namespace) -> int:
         args.workers,
         args.engine,
         **({} if args.mixed_share is None else {"mixed_share": args.mixed_share}),
+        **({} if args.text_version is None else {"text_version": args.text_version}),
     )
     wall = time.perf_counter() - start
     logger.info(
@@ -342,7 +343,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--mixed-share",
         type=float,
         help="probability that a Mandarin speaker's sentence has English words inside "
-        "(default: avatar_omnitalker.data.corpus.MIXED_SHARE; 0 for corpora made before code-switching)",
+        "(default: avatar_omnitalker.data.corpus.MIXED_SHARE; text version 2 on)",
+    )
+    p.add_argument(
+        "--text-version",
+        type=int,
+        help="the sentence grammars: 1 = those of the shipped model and the README's measured corpora, "
+        "2 = broader, with code-switched Mandarin (default: avatar_omnitalker.data.sentences.TEXT_VERSION)",
     )
     p.set_defaults(func=_synth_corpus)
 

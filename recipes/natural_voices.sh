@@ -17,10 +17,10 @@ test -d runs/corpus-kokoro || { echo "run recipes/builtin.sh first (it makes run
 test -d runs/vocoder-voices ||
     OMP_NUM_THREADS=1 omnitalker train-vocoder --corpus runs/corpus-kokoro --out runs/vocoder-voices --init runs/vocoder --steps 500 --batch 8
 if [ "${1:-}" = "--gpu" ]; then
-    omnitalker synth-corpus --out runs/corpus-kokoro2 --minutes 24 --langs en,zh --engine kokoro --seed 2 --workers 2 --mixed-share 0
-    omnitalker synth-corpus --out runs/corpus-kokoro3 --minutes 26 --langs en,zh --engine kokoro --seed 3 --workers 2 --mixed-share 0
-    # Mandarin with code-switched sentences (English words inside), made after the measured lease:
-    # the README's GPU figures were trained without it
+    omnitalker synth-corpus --out runs/corpus-kokoro2 --minutes 24 --langs en,zh --engine kokoro --seed 2 --workers 2 --text-version 1
+    omnitalker synth-corpus --out runs/corpus-kokoro3 --minutes 26 --langs en,zh --engine kokoro --seed 3 --workers 2 --text-version 1
+    # Mandarin from the version-2 grammars (broader, with code-switched sentences), made after the
+    # measured lease: the README's GPU figures were trained without it
     omnitalker synth-corpus --out runs/corpus-kokoro4 --minutes 12 --langs zh --engine kokoro --seed 4 --workers 2
     test -d .carry/pack-voices || omnitalker pack-corpus --corpus runs/corpus-kokoro --corpus runs/corpus-kokoro2 \
         --corpus runs/corpus-kokoro3 --corpus runs/corpus-kokoro4 --out .carry/pack-voices

@@ -24,7 +24,7 @@ from tqdm import tqdm
 from avatar_omnitalker import spec
 from avatar_omnitalker.audio.mel import MelExtractor
 from avatar_omnitalker.audio.resample import resample
-from avatar_omnitalker.data.sentences import sentences
+from avatar_omnitalker.data.sentences import TEXT_VERSION, TEXT_VERSIONS, sentences
 from avatar_omnitalker.data.shards import FORMAT, shard_done, write_header, write_shard
 from avatar_omnitalker.data.style import EMOTIONS, SpeakerStyle, face_motion
 from avatar_omnitalker.text.espeak import Espeak, Phoneme, Utterance, VoiceSettings
@@ -159,7 +159,12 @@ def speaker_count(minutes: float, langs: list[str]) -> int:
 
 
 def generate_source(
-    index: int, speaker: Speaker, seed: int, engine: Espeak | Kokoro, mixed_share: float = 0.0
+    index: int,
+    speaker: Speaker,
+    seed: int,
+    engine: Espeak | Kokoro,
+    mixed_share: float = 0.0,
+    text_version: int = TEXT_VERSION,
 ) -> tuple[dict, dict[str, np.ndarray]]:
     """One long recording of one speaker in one emotion: sentences separated by short pauses.
 
@@ -169,8 +174,9 @@ def generate_source(
     rng = np.random.default_rng([seed, 2, index])
     switch = np.random.default_rng([seed, 4, index])
     emotion = list(EMOTIONS)[int(rng.integers(len(EMOTIONS)))]
-    pool = sentences(speaker.lang, speaker.split)
-    mixed = sentences("mixed", speaker.split) if speaker.lang == "zh" and mixed_share > 0 else ()
+    pool = sentences(speaker.lang, speaker.split, text_version)
+    switching = speaker.lang == "zh" and mixed_share > 0
+    mixed = sentences("mixed", speaker.split, text_version) if switching else ()
     target = rng.uniform(*SOURCE_SECONDS)
     audio_parts, phonemes, segments = [], [], []
     t = 0.0
@@ -224,6 +230,7 @@ def generate_corpus(
     workers: int = 1,
     engine: str = "espeak",
     mixed_share: float = MIXED_SHARE,
+    text_version: int = TEXT_VERSION,
 ) -> Path:
     out = Path(out)
     langs = list(langs)
@@ -234,7 +241,10 @@ def generate_corpus(
         raise ValueError(f"--minutes must be positive, got {minutes}")
     if not 0.0 <= mixed_share <= 1.0:
         raise ValueError(f"--mixed-share is a probability between 0 and 1, got {mixed_share}")
-    mixed_share = mixed_share if "zh" in langs else 0.0  # only Mandarin speakers switch
+    if text_version not in TEXT_VERSIONS:
+        raise ValueError(f"--text-version must be one of {TEXT_VERSIONS}, got {text_version}")
+    # only Mandarin speakers switch, and only version 2 on has code-switched sentences
+    mixed_share = mixed_share if "zh" in langs and text_version >= 2 else 0.0
     if engine not in ENGINES:
         raise ValueError(f"unknown speech engine {engine!r}: one of {ENGINES}")
     if engine == "kokoro":
@@ -255,6 +265,7 @@ def generate_corpus(
         "sample_rate": spec.SAMPLE_RATE,
         "fps": spec.FPS,
         "engine": engine,
+        "text_version": text_version,
         "mixed_share": mixed_share,
         "speakers": [
             {
@@ -272,6 +283,7 @@ def generate_corpus(
     if existing.is_file():
         old = json.loads(existing.read_text())
         old.setdefault("engine", "espeak")  # corpora written before engines were named
+        old.setdefault("text_version", 1)  # ... before the grammars had versions
         old.setdefault("mixed_share", 0.0)  # ... and before code-switched sentences
         for speaker in old.get("speakers", []):
             speaker.setdefault("engine", "espeak")
@@ -297,7 +309,7 @@ def generate_corpus(
             unit="source",
         ) as bar,
     ):
-        jobs = [pool.submit(_write_shard, out, k, num_sources, speakers, seed, mixed_share) for k in todo]
+        jobs = [pool.submit(_write_shard, out, k, num_sources, speakers, seed, mixed_share, text_version) for k in todo]
         for job in as_completed(jobs):
             bar.update(job.result())
     return out
@@ -314,10 +326,12 @@ def _differences(old: dict, new: dict) -> str:
     return f" ({'; '.join(shown)})" if shown else ""
 
 
-def _write_shard(out: Path, k: int, num_sources: int, speakers: list[Speaker], seed: int, mixed_share: float) -> int:
+def _write_shard(
+    out: Path, k: int, num_sources: int, speakers: list[Speaker], seed: int, mixed_share: float, text_version: int
+) -> int:
     engine = make_engine(speakers[0].engine)
     sources = [
-        generate_source(i, speakers[i % len(speakers)], seed, engine, mixed_share)
+        generate_source(i, speakers[i % len(speakers)], seed, engine, mixed_share, text_version)
         for i in range(k * SOURCES_PER_SHARD, min((k + 1) * SOURCES_PER_SHARD, num_sources))
     ]
     write_shard(out, k, sources)

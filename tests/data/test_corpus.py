@@ -17,14 +17,22 @@ from avatar_omnitalker.data.shards import Corpus
 LATIN = re.compile(r"[A-Za-z]+")
 
 
-def test_text_source_is_broad():
-    assert len(set(sentences("en"))) >= 5000 and len(set(sentences("zh"))) >= 2000
-    assert len(set(sentences("mixed"))) >= 2000
-    for lang in ("en", "zh", "mixed"):
+def test_text_source_is_broad_and_versioned():
+    assert (len(sentences("en", "all", 1)), len(sentences("zh", "all", 1))) == (302_400, 26_040)  # frozen
+    assert sentences("mixed", "all", 1) == ()  # version 1 had no code-switching
+    for lang, at_least in (("en", 500_000), ("zh", 50_000), ("mixed", 50_000)):
+        assert len(sentences(lang)) >= at_least, lang
         assert not set(sentences(lang, "train")) & set(sentences(lang, "test")), lang
+    assert set(sentences("en", "all", 1)) < set(sentences("en")) and set(sentences("zh", "all", 1)) < set(
+        sentences("zh")
+    )
     assert all(LATIN.search(s) and re.search(r"[\u4e00-\u9fff]", s) for s in sentences("mixed"))
+    v1, v2 = "".join(sentences("zh", "all", 1)), "".join(sentences("zh"))
+    assert "的" not in v1 and "了" not in v1 and v2.count("的") > 1000 and v2.count("了") > 1000
     with pytest.raises(ValueError, match="unknown language 'fr'"):
         sentences("fr")
+    with pytest.raises(ValueError, match="unknown text version 3"):
+        sentences("en", "all", 3)
 
 
 def _switched(corpus: Corpus) -> dict[str, list[bool]]:
@@ -49,12 +57,23 @@ def test_mandarin_speakers_switch_to_english_words_at_the_asked_share(tmp_path):
     assert json.loads((english / "corpus.json").read_text())["mixed_share"] == 0.0  # nobody to switch
     with pytest.raises(ValueError, match="mixed_share: 1.0 there, 0.2 asked"):
         generate_corpus(tmp_path / "all", 1.0, ["zh"], seed=4, mixed_share=0.2)
-    header = json.loads((tmp_path / "none" / "corpus.json").read_text())
-    del header["mixed_share"]  # a corpus made before code-switching resumes as share 0, not the default
-    (tmp_path / "none" / "corpus.json").write_text(json.dumps(header))
-    generate_corpus(tmp_path / "none", 1.0, ["zh"], seed=4, mixed_share=0.0)
-    with pytest.raises(ValueError, match="mixed_share: 0.0 there"):
-        generate_corpus(tmp_path / "none", 1.0, ["zh"], seed=4)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        generate_corpus(tmp_path / "bad", 1.0, ["zh"], mixed_share=1.5)
+
+
+def test_text_version_1_is_the_corpus_made_before_versions(tmp_path):
+    """Version 1 never switches, and a corpus written before versions existed resumes as one."""
+    old = generate_corpus(tmp_path / "v1", 1.0, ["zh"], seed=4, mixed_share=1.0, text_version=1)
+    assert not any(_switched(Corpus(old))["zh"])
+    header = json.loads((old / "corpus.json").read_text())
+    assert (header["text_version"], header["mixed_share"]) == (1, 0.0)
+    del header["text_version"], header["mixed_share"]  # what a corpus.json from before looks like
+    (old / "corpus.json").write_text(json.dumps(header))
+    generate_corpus(old, 1.0, ["zh"], seed=4, text_version=1)  # resumes, nothing to redo
+    with pytest.raises(ValueError, match="text_version: 1 there, 2 asked; mixed_share: 0.0 there, 0.2 asked"):
+        generate_corpus(old, 1.0, ["zh"], seed=4)
+    with pytest.raises(ValueError, match="--text-version must be one of"):
+        generate_corpus(tmp_path / "v3", 1.0, ["zh"], text_version=3)
     with pytest.raises(ValueError, match="between 0 and 1"):
         generate_corpus(tmp_path / "bad", 1.0, ["zh"], mixed_share=1.5)
 
@@ -126,3 +145,23 @@ def test_every_language_has_held_out_speakers(engine):
         for s in speakers:
             held = set(KOKORO_VOICES[s.lang]["test"])
             assert bool(set(s.voice.voices) & held) == (s.split == "test"), s
+
+
+def test_every_grammar_word_is_spoken_in_the_phoneme_vocab_by_every_corpus_voice():
+    """Aligned text mode needs an id for each espeak unit; one word in one accent outside the
+    vocab (Scottish "thirty" once was) would stop training on that corpus."""
+    from avatar_omnitalker.data.corpus import VOICES
+    from avatar_omnitalker.text.espeak import Espeak, VoiceSettings
+    from avatar_omnitalker.text.phonemes import PhonemeTokenizer
+
+    tokenizer, espeak = PhonemeTokenizer(), Espeak()
+    english = {w for s in sentences("en") + sentences("mixed") for w in LATIN.findall(s)}
+    chinese = {c for s in sentences("zh") + sentences("mixed") for c in s if "\u4e00" <= c <= "\u9fff"}
+    unknown = {}
+    for voices, words in ((VOICES["en"], english), (VOICES["zh"], chinese)):
+        for voice in voices:
+            for word in sorted(words):
+                symbols = [p.symbol for p in espeak.synthesize(word, VoiceSettings(voice)).phonemes]
+                if tokenizer.unknown_symbols(symbols):
+                    unknown[(voice, word)] = tokenizer.unknown_symbols(symbols)
+    assert len(english) > 300 and len(chinese) > 150 and not unknown

@@ -279,6 +279,7 @@ def generate_corpus(
             for s in speakers
         ],
     }
+    header = json.loads(json.dumps(header))  # as it reads back: a Kokoro blend's tuples become lists
     existing = out / "corpus.json"
     if existing.is_file():
         old = json.loads(existing.read_text())

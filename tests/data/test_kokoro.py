@@ -129,6 +129,7 @@ def test_a_kokoro_corpus_records_engine_and_voice(kokoro, tmp_path):
     from avatar_omnitalker.data.shards import Corpus
 
     out = generate_corpus(tmp_path / "k", 0.5, ["en"], seed=2, engine="kokoro")
+    assert generate_corpus(out, 0.5, ["en"], seed=2, engine="kokoro") == out  # resumes (its blends are lists now)
     header = json.loads((out / "corpus.json").read_text())
     assert header["engine"] == "kokoro" and all(s["engine"] == "kokoro" for s in header["speakers"])
     corpus = Corpus(out)

@@ -216,22 +216,8 @@ ZH_QUALITIES_2 = ["好看", "便宜", "干净", "安静", "舒服", "新鲜", "�
 ZH_ROLES_2 = ["厨师", "警察", "经理", "学生", "护士", "记者", "律师", "服务员", "工程师", "老板"]
 ZH_REASONS_2 = ["天气太冷了", "路上人太多", "他还没吃饭", "作业还没写完", "外面在刮大风", "身体不舒服"]
 ZH_OBJECTS_2 = [
-    "钥匙",
-    "眼镜",
-    "钱包",
-    "帽子",
-    "书包",
-    "杯子",
-    "照相机",
-    "信封",
-    "报纸",
-    "药",
-    "蛋糕",
-    "花",
-    "盒子",
-    "钢笔",
-    "碗",
-]
+    "钥匙", "眼镜", "钱包", "帽子", "书包", "杯子", "照相机", "信封", "报纸", "药", "蛋糕", "花", "盒子", "钢笔", "碗",
+]  # fmt: skip
 ZH_SURFACES_2 = ["桌子", "椅子", "床", "窗台", "柜子", "地板"]
 
 
@@ -265,7 +251,7 @@ def _english(version: int) -> list[str]:
             ("{} says the {} in the {} looks {}.", (NAMES_2, NOUNS_2, PLACES_2, ADJECTIVES_2)),
             ("Why did {} {} {} {} so {}?", (NAMES_2, VERBS_BASE_2, ["his", "her", "their"], NOUNS_2, ADVERBS_2)),
         ]
-        for k, (shape, slots) in enumerate(shapes):  # as many of each new shape as version 1 has in all
+        for k, (shape, slots) in enumerate(shapes):  # together about as many as version 1 has
             out.update(shape.format(*words) for words in _pick(75_000, f"en-2-{k}", slots))
     return sorted(out)
 

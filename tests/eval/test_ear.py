@@ -43,3 +43,15 @@ def test_silence_is_heard_as_nothing(ear_en):
     import numpy as np
 
     assert error_rate("en", "hello there", ear_en.transcribe(np.zeros(24_000 * 2, np.float32))) == 1.0
+
+
+def test_the_same_unintelligible_clip_scores_the_same_every_time(ear_zh):
+    """Speech whisper cannot make out is where its temperature fallback would sample: the built-in
+    model speaking Mandarin (which it never learned) gave CER 2.75, then 1.0, then 1.0."""
+    from avatar_omnitalker.infer.config import PipelineConfig
+    from avatar_omnitalker.infer.pipeline import Pipeline
+
+    text = "这本小说的结局让很多读者感到意外。"
+    audio = Pipeline.load(PipelineConfig(nfe=7, device="cpu", dtype="float32")).generate(text, progress=False).audio
+    heard = {ear_zh.transcribe(audio) for _ in range(4)}
+    assert len(heard) == 1, heard

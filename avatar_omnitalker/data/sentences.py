@@ -293,7 +293,7 @@ def _mixed(version: int) -> list[str]:
 GRAMMARS = {"en": _english, "zh": _chinese, "mixed": _mixed}
 
 
-TEXT_VERSION = 2  # what new corpora are made from
+TEXT_VERSION = 2  # what new corpora are made from; a released version's sentences never change (tested)
 TEXT_VERSIONS = (1, 2)
 
 

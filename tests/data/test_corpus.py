@@ -165,3 +165,22 @@ def test_every_grammar_word_is_spoken_in_the_phoneme_vocab_by_every_corpus_voice
                 if tokenizer.unknown_symbols(symbols):
                     unknown[(voice, word)] = tokenizer.unknown_symbols(symbols)
     assert len(english) > 300 and len(chinese) > 150 and not unknown
+
+
+@pytest.mark.parametrize(
+    "version, lang, digest",
+    [
+        (1, "en", "9288a748d0e4f22a"),  # the grammars before versions existed (90c3bda), byte for byte
+        (1, "zh", "fde3b9e25105f2f1"),
+        (2, "en", "ceb72f5ffbc6d0ac"),  # runs/corpus-kokoro4, the next lease's Mandarin, was made from these
+        (2, "zh", "de830f72b3e092ba"),
+        (2, "mixed", "27ce7290bb190d5d"),
+    ],
+)
+def test_a_text_version_never_changes(version, lang, digest):
+    """A corpus records only its version number, so a version's sentences (and their order) are
+    frozen: a change to the grammars is a new version."""
+    import hashlib
+
+    text = "\n".join(sentences(lang, "all", version)).encode()
+    assert hashlib.sha256(text).hexdigest()[:16] == digest

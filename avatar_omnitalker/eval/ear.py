@@ -24,6 +24,8 @@ from avatar_omnitalker.fileio import atomic_path
 
 ASR_RATE = 16_000
 EAR_MODELS = {"en": "tiny.en", "zh": "base"}
+LOOP_COMPRESSION = 2.4  # gzip ratio above which whisper itself judges a window's text a loop
+LOOP_NGRAM = 3  # the second decoding of a loop never repeats a 3-gram
 _BASE_FILES = ("config.json", "tokenizer.json", "vocabulary.json")
 
 
@@ -102,7 +104,10 @@ class Ear:
     """Transcribe 24 kHz speech: beam search of 5 at temperature 0 only, no prompt, no conditioning
     on earlier text. faster-whisper's default retries a poorly decoded window by sampling at
     rising temperatures, which made the same unintelligible clip score CER 1.0 on one call and
-    2.75 on the next; a metric must give the same figure for the same audio."""
+    2.75 on the next; a metric must give the same figure for the same audio. What that retry is
+    for, breaking a repetition loop (one looping clip scored WER 10 and outweighed ten others),
+    is done without chance: a transcript that compresses like a loop is decoded again with
+    repeated n-grams forbidden."""
 
     def __init__(self, lang: str = "en", threads: int = 2) -> None:
         if lang not in EAR_MODELS:
@@ -118,6 +123,12 @@ class Ear:
 
     def transcribe(self, audio: np.ndarray) -> str:
         pcm = resample(np.asarray(audio, np.float32), spec.SAMPLE_RATE, ASR_RATE)
+        segments = self._decode(pcm)
+        if any(s.compression_ratio > LOOP_COMPRESSION for s in segments):
+            segments = self._decode(pcm, no_repeat_ngram_size=LOOP_NGRAM)
+        return " ".join(s.text.strip() for s in segments).strip()
+
+    def _decode(self, pcm: np.ndarray, **options) -> list:
         segments, _ = self.model.transcribe(
             pcm,
             language=self.lang,
@@ -125,8 +136,9 @@ class Ear:
             temperature=0.0,
             condition_on_previous_text=False,
             vad_filter=False,
+            **options,
         )
-        return " ".join(s.text.strip() for s in segments).strip()
+        return list(segments)
 
     def error_rate(self, text: str, audio: np.ndarray) -> float:
         return error_rate(self.lang, text, self.transcribe(audio))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from avatar_omnitalker.eval.ear import edit_distance, english_words, error_rate, mandarin_chars
@@ -40,8 +41,6 @@ def test_whisper_hears_espeak_it_was_never_told_about(ear_en):
 
 
 def test_silence_is_heard_as_nothing(ear_en):
-    import numpy as np
-
     assert error_rate("en", "hello there", ear_en.transcribe(np.zeros(24_000 * 2, np.float32))) == 1.0
 
 
@@ -55,3 +54,30 @@ def test_the_same_unintelligible_clip_scores_the_same_every_time(ear_zh):
     audio = Pipeline.load(PipelineConfig(nfe=7, device="cpu", dtype="float32")).generate(text, progress=False).audio
     heard = {ear_zh.transcribe(audio) for _ in range(4)}
     assert len(heard) == 1, heard
+
+
+def test_a_looping_transcript_is_decoded_again_without_repeats(monkeypatch):
+    """The rule, with whisper's decoder stood in for: a first transcript that compresses like a
+    loop (whisper's own 2.4 threshold) is replaced by a decoding that forbids repeated 3-grams;
+    a transcript that does not is kept. (Whisper itself is exercised by the tests above.)"""
+    from types import SimpleNamespace
+
+    from avatar_omnitalker.eval.ear import LOOP_COMPRESSION, LOOP_NGRAM, Ear
+
+    calls = []
+
+    def decode(pcm, **options):
+        calls.append(options)
+        if options:
+            return [SimpleNamespace(text="and the museum opens next week", compression_ratio=1.2)]
+        return [SimpleNamespace(text="and the museum 10-10-10-10-10-10", compression_ratio=first_ratio)]
+
+    ear = Ear("en")
+    monkeypatch.setattr(ear, "_decode", decode)
+    first_ratio = LOOP_COMPRESSION + 0.5
+    assert ear.transcribe(np.zeros(24_000, np.float32)) == "and the museum opens next week"
+    assert calls == [{}, {"no_repeat_ngram_size": LOOP_NGRAM}]
+    calls.clear()
+    first_ratio = LOOP_COMPRESSION - 0.5
+    assert ear.transcribe(np.zeros(24_000, np.float32)) == "and the museum 10-10-10-10-10-10"
+    assert calls == [{}]

@@ -105,7 +105,7 @@ class Ear:
     on earlier text. faster-whisper's default retries a poorly decoded window by sampling at
     rising temperatures, which made the same unintelligible clip score CER 1.0 on one call and
     2.75 on the next; a metric must give the same figure for the same audio. What that retry is
-    for, breaking a repetition loop (one looping clip scored WER 10 and outweighed ten others),
+    for, breaking a repetition loop (one looping clip scored WER 10 and outweighed the other 13),
     is done without chance: a transcript that compresses like a loop is decoded again with
     repeated n-grams forbidden."""
 

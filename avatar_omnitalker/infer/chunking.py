@@ -15,6 +15,25 @@ CLAUSE_END = set("，,、：:")
 CLOSERS = set("\"'”’）)」』】》")
 
 
+def _wide(ch: str) -> bool:
+    """A Chinese (CJK) character: it speaks about as long as two Latin ones."""
+    return ord(ch) > 0x2E80
+
+
+def _past_closers(text: str, end: int) -> int:
+    """The index after the closing quotes and brackets that start at `end` (they stay with the
+    punctuation before them)."""
+    while end < len(text) and text[end] in CLOSERS:
+        end += 1
+    return end
+
+
+def _period_ends_before(after: str) -> bool:
+    """Whether a period followed by `after` ("" at the end of the text) ends a sentence: only
+    before a space, a Chinese character or the end, so "3.5" stays whole."""
+    return not after or after.isspace() or _wide(after)
+
+
 def sentences(text: str) -> list[str]:
     """`text` cut after each sentence end (closing quotes stay with their sentence); a period ends
     a sentence only before a space, a Chinese character or the end, so "3.5" stays whole.
@@ -23,13 +42,11 @@ def sentences(text: str) -> list[str]:
     for i, ch in enumerate(text):
         if ch not in SENTENCE_END and ch != ".":
             continue
-        end = i + 1
-        while end < len(text) and text[end] in CLOSERS:
-            end += 1
+        end = _past_closers(text, i + 1)
         after = text[end : end + 1]
         if after in SENTENCE_END or after == ".":
             continue  # "?!" or "...": the run ends the sentence at its last mark
-        if ch == "." and after and not (after.isspace() or after > "\u2e80"):
+        if ch == "." and not _period_ends_before(after):
             continue
         if end > start:
             out.append(text[start:end])
@@ -41,7 +58,7 @@ def sentences(text: str) -> list[str]:
 
 def text_weight(text: str) -> int:
     """Speaking length: a Chinese character counts as two Latin characters."""
-    return sum(2 if ord(c) > 0x2E80 else 1 for c in text)
+    return sum(2 if _wide(c) else 1 for c in text)
 
 
 @dataclass
@@ -82,15 +99,13 @@ class TextChunker:
         minimum = self.first_min if first else self.min_len
         last_clause = last_space = None
         for i, ch in enumerate(buf):
-            end = i + 1
-            while end < len(buf) and buf[end] in CLOSERS:
-                end += 1
+            end = _past_closers(buf, i + 1)
             if end >= len(buf) and ch not in "\n":
                 # punctuation at the very end may still be followed by a closer or digits ("3.5")
                 if ch in SENTENCE_END | CLAUSE_END or ch == ".":
                     break
             weight = text_weight(buf[:end])
-            is_period = ch == "." and end < len(buf) and (buf[end].isspace() or ord(buf[end]) > 0x2E80)
+            is_period = ch == "." and end < len(buf) and _period_ends_before(buf[end])
             if (ch in SENTENCE_END or is_period) and weight >= minimum:
                 return end
             if ch in CLAUSE_END:

@@ -74,8 +74,6 @@ def test_text_version_1_is_the_corpus_made_before_versions(tmp_path):
         generate_corpus(old, 1.0, ["zh"], seed=4)
     with pytest.raises(ValueError, match="--text-version must be one of"):
         generate_corpus(tmp_path / "v3", 1.0, ["zh"], text_version=3)
-    with pytest.raises(ValueError, match="between 0 and 1"):
-        generate_corpus(tmp_path / "bad", 1.0, ["zh"], mixed_share=1.5)
 
 
 def test_same_seed_same_corpus_and_resume(tmp_path):

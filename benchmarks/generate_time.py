@@ -13,20 +13,19 @@ python benchmarks/generate_time.py [--paragraphs 8] [--score] [--render] [pipeli
 from __future__ import annotations
 
 import argparse
-import importlib.resources
 import json
 import time
 
 import numpy as np
 
+from avatar_omnitalker.eval.report import heldout_sentences
 from avatar_omnitalker.infer.config import PipelineConfig
 from avatar_omnitalker.infer.pipeline import Pipeline, model_dtype, resolve_device
 from avatar_omnitalker.render.factory import make_renderer
 
 
 def paragraphs(count: int) -> list[str]:
-    text = (importlib.resources.files("avatar_omnitalker.eval") / "heldout" / "en.txt").read_text(encoding="utf-8")
-    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    lines = heldout_sentences("en")
     if count * 3 > len(lines):
         raise SystemExit(f"--paragraphs: at most {len(lines) // 3} paragraphs of 3 held-out sentences")
     return [" ".join(lines[3 * i : 3 * i + 3]) for i in range(count)]

@@ -223,6 +223,14 @@ def _train_vocoder(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_durations(args: argparse.Namespace) -> int:
+    from avatar_omnitalker.train.durations import train_durations
+
+    path = train_durations(args.corpus, args.out, args.steps, args.batch, seed=args.seed)
+    logger.info("duration model {} (put it beside a checkpoint's model.safetensors, or --durations {})", path, path)
+    return 0
+
+
 def _prepare_reference(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -255,7 +263,7 @@ def _preprocess(args: argparse.Namespace) -> int:
 def _ship(args: argparse.Namespace) -> int:
     from avatar_omnitalker.ship import ship
 
-    ship(args.run, args.vocoder, args.corpus)
+    ship(args.run, args.vocoder, args.corpus, durations=args.durations)
     return 0
 
 
@@ -386,6 +394,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-minutes", type=float, help="stop (and save) after this much wall time")
     p.add_argument("--init", help="a vocoder folder to fine-tune from (same architecture)")
     p.set_defaults(func=_train_vocoder)
+    p = sub.add_parser("train-durations", help="train the aligned-text duration model on corpora's phoneme timings")
+    p.add_argument("--corpus", action="append", required=True, help="an original corpus (repeat for more)")
+    p.add_argument("--out", required=True, help="folder for durations.safetensors, durations.json, durations_loss.png")
+    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_train_durations)
     p = sub.add_parser("prepare-reference", help="a short video of the person to imitate -> reference .npz")
     p.add_argument("video")
     t = p.add_mutually_exclusive_group(required=True)
@@ -408,9 +423,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--home", help="where the joined files live (default $OMNITALKER_VOICES or the user cache)")
     p.set_defaults(func=_voices)
     p = sub.add_parser("ship", help="package a trained run (+ vocoder, + a held-out reference) as the built-in model")
-    p.add_argument("--run", required=True, help="training run folder (its latest checkpoint is shipped)")
+    p.add_argument("--run", required=True, help="a training run (its latest checkpoint) or a checkpoint folder")
     p.add_argument("--vocoder", required=True, help="vocoder folder from train-vocoder")
     p.add_argument("--corpus", required=True, help="the corpus (a held-out speaker becomes the default reference)")
+    p.add_argument("--durations", help="the run's duration model (train-durations), shipped beside the model")
     p.set_defaults(func=_ship)
     return parser
 

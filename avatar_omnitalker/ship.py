@@ -1,7 +1,7 @@
 """Package a trained run as the built-in model: weights, vocoder and default reference, in fp16.
 
-`omnitalker ship --run runs/builtin --vocoder runs/vocoder --corpus runs/corpus-builtin` writes
-avatar_omnitalker/assets/{model,vocoder,reference.npz}, which the CLI and the handler then use by
+`omnitalker ship --run runs/builtin --vocoder runs/vocoder --corpus runs/corpus-builtin [--durations DIR]`
+writes avatar_omnitalker/assets/{model,vocoder,reference.npz}, which the CLI and the handler then use by
 default. Weights are stored in float16 (loaded back into float32) to keep the package small.
 """
 
@@ -20,6 +20,7 @@ from avatar_omnitalker.data.shards import Corpus
 from avatar_omnitalker.fileio import atomic_path, folder_bytes
 from avatar_omnitalker.infer.reference import Reference
 from avatar_omnitalker.model.checkpoint import MODEL_FILE
+from avatar_omnitalker.model.duration import DURATION_FILE, Durations
 from avatar_omnitalker.render.parametric import Palette, ParametricRenderer
 from avatar_omnitalker.train.state import latest_checkpoint
 
@@ -66,14 +67,25 @@ def pick_reference(corpus: Corpus, max_s: float = 6.0) -> Reference:
     raise ValueError(f"{corpus.root}: no held-out English source for the default reference")
 
 
-def ship(run: str | Path, vocoder: str | Path, corpus: str | Path, out: Path = ASSETS) -> Path:
+def ship(
+    run: str | Path, vocoder: str | Path, corpus: str | Path, out: Path = ASSETS, durations: str | Path | None = None
+) -> Path:
+    """`durations`: the run's duration model (train-durations), shipped beside the model; without
+    one a duration model left there by an earlier ship is removed, so it never times another model."""
     run = Path(run)
-    latest = latest_checkpoint(run)
+    latest = run if (run / MODEL_FILE).is_file() else latest_checkpoint(run)
     if latest is None:
-        raise FileNotFoundError(f"{run}: no complete checkpoint to ship (is it a training run folder?)")
+        raise FileNotFoundError(f"{run}: no complete checkpoint to ship (give a training run or a checkpoint folder)")
     model_src = latest / MODEL_FILE
     (out / "model").mkdir(parents=True, exist_ok=True)
     fp16_copy(model_src, out / "model" / MODEL_FILE)
+    timing = out / "model" / DURATION_FILE
+    if durations is not None:
+        found = Path(durations) / DURATION_FILE if Path(durations).is_dir() else Path(durations)
+        Durations.load(found)  # refuse what is not a duration model before copying it
+        fp16_copy(found, timing)
+    else:
+        timing.unlink(missing_ok=True)
     (out / "vocoder").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(Path(vocoder) / "config.yaml", out / "vocoder" / "config.yaml")
     fp16_copy(Path(vocoder) / "model.safetensors", out / "vocoder" / "model.safetensors")

@@ -56,6 +56,15 @@ def test_ship_round_trip(tmp_path):
     size = sum(p.stat().st_size for p in assets.rglob("*") if p.is_file())
     assert size < 40e6
 
+    from avatar_omnitalker.model.duration import DurationConfig, DurationPredictor, Durations
+    from avatar_omnitalker.text.phonemes import PhonemeTokenizer
+
+    timing = Durations(DurationPredictor(DurationConfig(vocab_size=len(PhonemeTokenizer())))).save(tmp_path / "dur")
+    ship(run, voc, small_corpus, out=assets, durations=tmp_path / "dur")
+    assert Pipeline.load(PipelineConfig(checkpoint=str(assets / "model"), device="cpu")).durations is not None
+    ship(run, voc, small_corpus, out=assets)  # a model shipped without one loses the old one
+    assert not (assets / "model" / timing.name).exists()
+
 
 def test_ship_writes_where_the_defaults_are_read():
     from importlib import resources

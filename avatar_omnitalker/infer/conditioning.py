@@ -3,9 +3,10 @@
 Two modes, one network (see text/modes.py):
 - implicit: F5-TTS char+pinyin tokens of "reference transcript + text", filler-padded by the
   model; length by F5's UTF-8 ratio rule.
-- aligned: one IPA phoneme id per mel frame. Timings come from espeak-ng: the reference's
-  transcript is synthesised and stretched onto the reference's speech, the new text is
-  synthesised and scaled by the reference's speaking rate, which also fixes the length.
+- aligned: one IPA phoneme id per mel frame. The reference's transcript is synthesised by
+  espeak-ng and stretched onto the reference's speech, which measures the speaker's rate; the new
+  text is timed by the checkpoint's duration model at that rate (model/duration.py), or without
+  one by espeak-ng's timings scaled to it. Either also fixes the length.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from loguru import logger
 from avatar_omnitalker import spec
 from avatar_omnitalker.infer.reference import Reference
 from avatar_omnitalker.model.cfm import f5_duration
+from avatar_omnitalker.model.duration import Durations
 from avatar_omnitalker.text.phonemes import PhonemeTokenizer
 from avatar_omnitalker.text.timing import fit_phonemes, scaled_phonemes
 from avatar_omnitalker.text.tokenizer import Tokenizer
@@ -34,14 +36,17 @@ class ImplicitText:
 
 
 class AlignedText:
-    def __init__(self, tokenizer: PhonemeTokenizer, reference: Reference) -> None:
-        self.tokenizer, self.reference = tokenizer, reference
+    def __init__(self, tokenizer: PhonemeTokenizer, reference: Reference, durations: Durations | None = None) -> None:
+        self.tokenizer, self.reference, self.durations = tokenizer, reference, durations
         # rate: reference seconds per espeak second
         self.ref_phonemes, self.rate = fit_phonemes(reference.transcript, reference.audio)
 
     def request(self, text: str, speed: float) -> tuple[list[int], int]:
         ref = self.reference
-        target, seconds = scaled_phonemes(text, self.rate / speed, ref.duration)
+        if self.durations is None:
+            target, seconds = scaled_phonemes(text, self.rate / speed, ref.duration)
+        else:
+            target, seconds = self.durations.timings(text, self.rate, ref.duration, speed)
         gen_frames = max(1, int(np.ceil(seconds * spec.FPS)) + TAIL_FRAMES)
         total = ref.frames + gen_frames
         unknown = self.tokenizer.unknown_symbols([p[0] for p in target])

@@ -39,6 +39,12 @@ class PipelineConfig:
     )
     reference: str | None = _opt(None, "reference .npz from prepare-reference; default: the built-in avatar")
     vocoder: str | None = _opt(None, "Vocos folder (config.yaml + weights); default: the built-in vocoder")
+    durations: str = _opt(
+        "auto",
+        "phoneme timings of aligned text: 'auto' (the duration model beside the checkpoint, "
+        "durations.safetensors, else espeak), 'espeak' (espeak-ng's, scaled to the reference's rate) "
+        "or a durations.safetensors path",
+    )
     device: str = _opt("auto", "'auto' (CUDA when torch sees a GPU, else CPU), 'cpu', 'cuda' or 'cuda:N'")
     nfe: int = _opt(DEFAULT_NFE, "ODE steps (EPSS schedule at 5, 6, 7, 10, 12, 16)", 1, 64)
     cfg: float = _opt(2.0, "classifier-free guidance strength", 0.0, 10.0)

@@ -27,11 +27,12 @@ from avatar_omnitalker.infer.joiner import Joiner
 from avatar_omnitalker.infer.prompt import prompt_of
 from avatar_omnitalker.infer.reference import Reference
 from avatar_omnitalker.model.cfm import FlowMatching
-from avatar_omnitalker.model.checkpoint import load_checkpoint
+from avatar_omnitalker.model.checkpoint import load_checkpoint, resolve
 from avatar_omnitalker.model.config import load_config
+from avatar_omnitalker.model.duration import Durations, beside
 from avatar_omnitalker.model.graphs import GraphSampler
 from avatar_omnitalker.text.clean import has_words, strip_control
-from avatar_omnitalker.text.modes import AnyTokenizer, mode_of, tokenizer_for
+from avatar_omnitalker.text.modes import AnyTokenizer, mode_of, mode_of_vocab, tokenizer_for
 
 
 @dataclass
@@ -112,6 +113,21 @@ def resolve_device(device: str) -> str:
     return device
 
 
+def _durations(option: str, checkpoint: str | Path | None, model: FlowMatching) -> Durations | None:
+    """config.durations -> the duration model to time aligned text with (None: espeak's timings)."""
+    if option == "espeak":
+        return None
+    if option != "auto":
+        return Durations.load(option)
+    if checkpoint is None or str(checkpoint).startswith("random:") or mode_of_vocab(model.config.vocab) != "aligned":
+        return None
+    found = beside(resolve(checkpoint))
+    if found is None:
+        return None
+    logger.info("durations: {}", found)
+    return Durations.load(found)
+
+
 class Pipeline:
     def __init__(
         self,
@@ -121,6 +137,7 @@ class Pipeline:
         config: PipelineConfig = PipelineConfig(),
         tokenizer: AnyTokenizer | None = None,
         chunker: TextChunker | None = None,
+        durations: Durations | None = None,
     ) -> None:
         self.model = model.eval()
         self.vocoder = vocoder
@@ -130,6 +147,9 @@ class Pipeline:
             raise ValueError(
                 f"the vocab has {len(self.tokenizer)} tokens, the model expects {model.config.model.text_vocab_size}"
             )
+        if durations is not None and self.text_mode != "aligned":
+            raise ValueError("a duration model times aligned text; this model reads implicit (F5-TTS) text")
+        self.durations = durations  # None: espeak-ng's timings, scaled to the reference's rate
         self.config = config
         self.engine = None  # None: the torch backbone; else a velocity engine (model/onnx_engine.py)
         self.sampler: FlowMatching | GraphSampler = model  # what solves: the model, or its graph replayer
@@ -164,7 +184,7 @@ class Pipeline:
         voc = load_vocoder(vocoder, device)
         if reference is None:
             reference = defaults.builtin_reference() if config.reference is None else Reference.load(config.reference)
-        pipeline = cls(model, voc, reference, config)
+        pipeline = cls(model, voc, reference, config, durations=_durations(config.durations, checkpoint, model))
         if config.engine == "graphs":
             if not device.startswith("cuda"):
                 logger.warning("engine 'graphs' on {}: no CUDA graphs there, the padded solve runs eagerly", device)
@@ -181,7 +201,7 @@ class Pipeline:
         model hears its prompt (config.prompt_s)."""
         prompt = prompt_of(reference, self.config.prompt_s)
         if self.text_mode == "aligned":
-            self.text = AlignedText(self.tokenizer, prompt)
+            self.text = AlignedText(self.tokenizer, prompt, self.durations)
         else:
             unknown = self.tokenizer.unknown_symbols(prompt.transcript)
             if unknown:

@@ -15,6 +15,7 @@ import numpy as np
 
 from avatar_omnitalker import spec
 from avatar_omnitalker.audio.loudness import active_frames
+from avatar_omnitalker.text.espeak import Phoneme
 from avatar_omnitalker.text.phonemes import PAUSE
 from avatar_omnitalker.text.tokenizer import is_chinese
 
@@ -27,12 +28,22 @@ def espeak_voice(text: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def phonemize(text: str, voice: str | None = None) -> tuple[tuple[Timed, ...], float]:
-    """espeak-ng's timed phonemes of `text` (pauses included) and the utterance's duration."""
+def _spoken(text: str, voice: str | None) -> tuple[tuple[Phoneme, ...], float]:
     from avatar_omnitalker.text.espeak import Espeak, VoiceSettings
 
     utt = Espeak().synthesize(text, VoiceSettings(voice=voice or espeak_voice(text)))
-    return tuple((p.symbol, p.start, p.end) for p in utt.phonemes), utt.duration
+    return utt.phonemes, utt.duration
+
+
+def espeak_units(text: str, voice: str | None = None) -> tuple[Phoneme, ...]:
+    """espeak-ng's phonemes of `text` with stress and word indices (pauses included)."""
+    return _spoken(text, voice)[0]
+
+
+def phonemize(text: str, voice: str | None = None) -> tuple[tuple[Timed, ...], float]:
+    """espeak-ng's timed phonemes of `text` (pauses included) and the utterance's duration."""
+    phonemes, duration = _spoken(text, voice)
+    return tuple((p.symbol, p.start, p.end) for p in phonemes), duration
 
 
 def speech_span(phonemes) -> tuple[float, float]:

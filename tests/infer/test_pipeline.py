@@ -159,3 +159,48 @@ def test_bfloat16_on_the_cpu_speaks_what_float32_speaks(pipe):
     assert b_motion.shape == a_motion.shape and b_audio.shape == a_audio.shape
     assert np.linalg.norm(b_motion - a_motion) / np.linalg.norm(a_motion) < 0.05
     assert np.linalg.norm(b_audio - a_audio) / np.linalg.norm(a_audio) < 0.1
+
+
+@pytest.fixture(scope="module")
+def aligned_run(tmp_path_factory):
+    """An (untrained) aligned-text checkpoint folder with a duration model beside it."""
+    import dataclasses
+
+    from avatar_omnitalker.model.cfm import FlowMatching
+    from avatar_omnitalker.model.checkpoint import save_checkpoint
+    from avatar_omnitalker.model.config import load_config
+    from avatar_omnitalker.model.duration import DurationConfig, DurationPredictor, Durations
+    from avatar_omnitalker.text.phonemes import PHONEME_VOCAB, PhonemeTokenizer
+
+    n = len(PhonemeTokenizer())
+    config = load_config("tiny")
+    model = dataclasses.replace(config.model, text_vocab_size=n)
+    config = dataclasses.replace(config, vocab=PHONEME_VOCAB, model=model)
+    folder = tmp_path_factory.mktemp("aligned")
+    save_checkpoint(FlowMatching(config), folder)
+    Durations(DurationPredictor(DurationConfig(vocab_size=n))).save(folder)
+    return folder
+
+
+def test_a_duration_model_beside_the_checkpoint_times_the_text(aligned_run):
+    import math
+
+    from avatar_omnitalker.infer.conditioning import TAIL_FRAMES
+
+    text = "Anna found the red box today."
+    timed = Pipeline.load(PipelineConfig(checkpoint=str(aligned_run), nfe=2, device="cpu"))
+    assert timed.durations is not None
+    _, spoken = timed.durations.timings(text, timed.text.rate, 0.0)
+    assert timed.seconds(text) == pytest.approx((math.ceil(spoken * spec.FPS) + TAIL_FRAMES) / spec.FPS)
+    audio = timed.generate(text, progress=False).audio
+    assert audio.size == spec.samples_for_frames(round(timed.seconds(text) * spec.FPS))
+    plain = Pipeline.load(PipelineConfig(checkpoint=str(aligned_run), nfe=2, device="cpu", durations="espeak"))
+    assert plain.durations is None and plain.seconds(text) != timed.seconds(text)
+
+
+def test_durations_are_refused_for_implicit_text_and_a_missing_file_is_named(aligned_run, tmp_path):
+    with pytest.raises(ValueError, match="a duration model times aligned text"):
+        Pipeline.load(PipelineConfig(checkpoint="random:tiny", device="cpu", durations=str(aligned_run)))
+    with pytest.raises(FileNotFoundError, match="duration model not found"):
+        missing = str(tmp_path / "x.safetensors")
+        Pipeline.load(PipelineConfig(checkpoint=str(aligned_run), device="cpu", durations=missing))

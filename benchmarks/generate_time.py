@@ -7,7 +7,7 @@ written outside the corpus generator). Run one configuration per process: espeak
 between utterances, so configurations compared inside one process would not hear the same timings.
 
 python benchmarks/generate_time.py [--paragraphs 8] [--score] [--render] [pipeline options, e.g.
-    --dtype bfloat16 --offline_chunk_s 15 --engine onnx --checkpoint DIR --reference REF.npz]
+    --dtype bfloat16 --offline_chunk_s 5 --engine onnx --checkpoint DIR --reference REF.npz]
 """
 
 from __future__ import annotations

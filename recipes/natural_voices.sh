@@ -1,36 +1,39 @@
 #!/usr/bin/env bash
-# The natural-voice stage: the built-in model (recipes/builtin.sh) and its vocoder fine-tuned on
-# Kokoro corpora, English + Mandarin, then scored. Not shipped yet (README, "How it scores"):
-# 600 CPU steps left it worse than the model it starts from; 2,300 H200 steps made it better
-# but still far from intelligible.
+# The natural-voice stage: the espeak-trained model (recipes/builtin.sh) and its vocoder fine-tuned
+# on Kokoro corpora, English + Mandarin, a duration model trained on the corpora's phoneme timings,
+# then scored. `--gpu` makes the shipped model (recipes/builtin.sh ships it); the CPU stage is kept
+# as the record of what a 2-core CPU reaches (600 steps left it worse than where it started).
 #
 #   bash recipes/natural_voices.sh          # the 2-core CPU stage (600 steps, ~25 min)
-#   bash recipes/natural_voices.sh --gpu    # the GPU stage: 90 min of corpus, packed, big batches
+#   bash recipes/natural_voices.sh --gpu    # the GPU stage: 67-90 min of corpus, packed, big batches
 #
-# The README's GPU figures come from one 15-minute H200 lease, where the corpus had to be
-# carried as a pack under 64 MiB (two of corpus-kokoro3's shards were left out) and the run
-# took three calls (a cosine over 1,308 steps, resumed to 2,300, then to 2,577; see
-# docs/figures/builtin_voices_gpu_loss.png); `--gpu` below runs the same data straight through.
+# The shipped checkpoint comes from one 15-minute H200 lease, where the corpus had to be carried
+# as a pack under 64 MiB (corpus-kokoro, corpus-kokoro2 and 5 of corpus-kokoro3's 7 shards) and
+# the run took three calls (a cosine over 1,308 steps, resumed to 2,300, then to 2,577; see
+# docs/figures/builtin_voices_gpu_loss.png). `--gpu` below runs straight through, on the pack the
+# next lease carries (corpus-kokoro4's version-2 Mandarin in place of corpus-kokoro3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 test -d runs/corpus-kokoro || { echo "run recipes/builtin.sh first (it makes runs/builtin and runs/corpus-kokoro)"; exit 2; }
 test -d runs/vocoder-voices ||
     OMP_NUM_THREADS=1 omnitalker train-vocoder --corpus runs/corpus-kokoro --out runs/vocoder-voices --init runs/vocoder --steps 500 --batch 8
+omnitalker synth-corpus --out runs/corpus-kokoro2 --minutes 24 --langs en,zh --engine kokoro --seed 2 --workers 2 --text-version 1
+omnitalker synth-corpus --out runs/corpus-kokoro3 --minutes 26 --langs en,zh --engine kokoro --seed 3 --workers 2 --text-version 1
+# Mandarin from the version-2 grammars (broader, with code-switched sentences), made after the
+# measured lease. What travels to the device, 30.7 MB of tracked files included, must stay under
+# 64 MiB, so the next pack has it in place of corpus-kokoro3
+omnitalker synth-corpus --out runs/corpus-kokoro4 --minutes 12 --langs zh --engine kokoro --seed 4 --workers 2
+# phoneme timings: training speakers of all four corpora (3.5 min on 2 cores)
+test -f runs/durations/durations.safetensors || omnitalker train-durations --corpus runs/corpus-kokoro \
+    --corpus runs/corpus-kokoro2 --corpus runs/corpus-kokoro3 --corpus runs/corpus-kokoro4 --out runs/durations
 if [ "${1:-}" = "--gpu" ]; then
-    omnitalker synth-corpus --out runs/corpus-kokoro2 --minutes 24 --langs en,zh --engine kokoro --seed 2 --workers 2 --text-version 1
-    omnitalker synth-corpus --out runs/corpus-kokoro3 --minutes 26 --langs en,zh --engine kokoro --seed 3 --workers 2 --text-version 1
-    # Mandarin from the version-2 grammars (broader, with code-switched sentences), made after the
-    # measured lease. The next lease's pack has it in place of corpus-kokoro3 (the measured one had
-    # 5 of kokoro3's 7 shards instead): what travels to the device, 30.7 MB of tracked files
-    # included, must stay under 64 MiB
-    omnitalker synth-corpus --out runs/corpus-kokoro4 --minutes 12 --langs zh --engine kokoro --seed 4 --workers 2
     test -d .carry/pack-voices || omnitalker pack-corpus --corpus runs/corpus-kokoro --corpus runs/corpus-kokoro2 \
         --corpus runs/corpus-kokoro4 --out .carry/pack-voices
-    omnitalker train --config config/train/builtin_voices_gpu.yaml --steps 2300
+    omnitalker train --config config/train/builtin_voices_gpu.yaml --steps 2300 --init-from runs/builtin
     ckpt=runs/builtin-voices-gpu/checkpoints/step-0002300
 else
     OMP_NUM_THREADS=2 omnitalker train --config config/train/builtin_voices.yaml
     ckpt=runs/builtin-voices/checkpoints/step-0000600
 fi
-omnitalker eval --checkpoint "$ckpt" --vocoder runs/vocoder-voices \
+omnitalker eval --checkpoint "$ckpt" --vocoder runs/vocoder-voices --durations runs/durations/durations.safetensors \
     --corpus runs/corpus-kokoro --out "$ckpt/eval.json" --nfe 7 --per-source 2

@@ -254,7 +254,8 @@ def table(report: dict) -> str:
 def run_eval(config: PipelineConfig, corpus_dir: str, out: str, per_source: int = 1) -> dict:
     pipeline = Pipeline.load(config)
     report = evaluate(pipeline, Corpus(corpus_dir), per_source)
-    report["checkpoint"] = str(config.checkpoint)
+    report["checkpoint"] = str(config.checkpoint or "built-in")
+    report["durations"] = pipeline.durations.source if pipeline.durations else "espeak"  # what timed the text
     report["nfe"] = config.nfe
     with atomic_path(Path(out)) as tmp:
         Path(tmp).write_text(json.dumps(report, indent=1, ensure_ascii=False))

@@ -110,8 +110,9 @@ class DurationPredictor(nn.Module):
 class Durations:
     """A trained DurationPredictor and the phoneme table it was trained with."""
 
-    def __init__(self, net: DurationPredictor, tokenizer: PhonemeTokenizer | None = None) -> None:
+    def __init__(self, net: DurationPredictor, tokenizer: PhonemeTokenizer | None = None, source: str = "") -> None:
         self.net = net.eval()
+        self.source = source  # the file it was loaded from (reports name it)
         self.tokenizer = tokenizer or PhonemeTokenizer()
         if len(self.tokenizer) != net.config.vocab_size:
             raise DurationError(
@@ -174,7 +175,7 @@ class Durations:
         if wrong:
             raise DurationError(f"{path}: tensors do not fit the duration model: {wrong[:5]}")
         net.load_state_dict(tensors)
-        return cls(net)
+        return cls(net, source=str(path))
 
 
 def beside(checkpoint: str | Path) -> Path | None:

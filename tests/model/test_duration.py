@@ -62,6 +62,7 @@ def test_save_and_load_give_the_same_timings(durations, tmp_path):
     path = durations.save(tmp_path / "run", extra={"steps": "0"})
     assert path.name == "durations.safetensors" and beside(tmp_path / "run" / "model.safetensors") == path
     loaded = Durations.load(tmp_path / "run")
+    assert loaded.source == str(path)
     assert loaded.timings(TEXTS[0], 1.2, 0.5) == durations.timings(TEXTS[0], 1.2, 0.5)
 
 

@@ -81,9 +81,8 @@ def ship(
     fp16_copy(model_src, out / "model" / MODEL_FILE)
     timing = out / "model" / DURATION_FILE
     if durations is not None:
-        found = Path(durations) / DURATION_FILE if Path(durations).is_dir() else Path(durations)
-        Durations.load(found)  # refuse what is not a duration model before copying it
-        fp16_copy(found, timing)
+        checked = Durations.load(durations)  # refuse what is not a duration model before copying it
+        fp16_copy(checked.source, timing)
     else:
         timing.unlink(missing_ok=True)
     (out / "vocoder").mkdir(parents=True, exist_ok=True)

@@ -27,7 +27,7 @@ from avatar_omnitalker.infer.joiner import Joiner
 from avatar_omnitalker.infer.prompt import prompt_of
 from avatar_omnitalker.infer.reference import Reference
 from avatar_omnitalker.model.cfm import FlowMatching
-from avatar_omnitalker.model.checkpoint import load_checkpoint, resolve
+from avatar_omnitalker.model.checkpoint import load_checkpoint
 from avatar_omnitalker.model.config import load_config
 from avatar_omnitalker.model.duration import Durations, beside
 from avatar_omnitalker.model.graphs import GraphSampler
@@ -121,7 +121,7 @@ def _durations(option: str, checkpoint: str | Path | None, model: FlowMatching) 
         return Durations.load(option)
     if checkpoint is None or str(checkpoint).startswith("random:") or mode_of_vocab(model.config.vocab) != "aligned":
         return None
-    found = beside(resolve(checkpoint))
+    found = beside(checkpoint)
     if found is None:
         return None
     logger.info("durations: {}", found)

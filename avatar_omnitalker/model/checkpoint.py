@@ -69,8 +69,8 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Flo
     return model.to(device)
 
 
-def load_weights(model: FlowMatching, path: str | Path) -> None:
-    """Load tensors into an existing model; every name and shape must match exactly."""
+def load_weights(model: torch.nn.Module, path: str | Path) -> None:
+    """Load tensors into an existing model (any module); every name and shape must match exactly."""
     path = resolve(path)
     expected = model.state_dict()
     with safe_open(str(path), framework="pt") as f:

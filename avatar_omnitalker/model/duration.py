@@ -3,9 +3,9 @@
 Aligned mode lays phoneme ids over mel frames, so the timings decide what the network hears at
 every frame. espeak-ng's own timings, uniformly stretched to the reference's rate, are what an
 espeak-trained model learned from; a model trained on natural speech learned natural timings, and
-heard with espeak's it is much less intelligible (measured on the natural-voice fine-tune with the
-corpus's own timings in their place: WER 0.45 -> 0.20 on training speakers, 0.39 -> 0.22 on
-held-out ones). This network predicts natural timings from what inference knows: espeak-ng's
+heard with espeak's it is much less intelligible (benchmarks/timing_oracle.py, the natural-voice
+fine-tune with the corpus's own timings in their place: English WER 0.41 -> 0.20 on training
+speakers, 0.39 -> 0.28 on held-out ones). This network predicts natural timings from what inference knows: espeak-ng's
 units of the text (symbol, stress, word edges, espeak's own durations and pauses) and the
 reference's rate. It travels beside the checkpoint it was trained for (DURATION_FILE).
 """
@@ -24,6 +24,7 @@ from torch import Tensor, nn
 
 from avatar_omnitalker.errors import OmniTalkerError
 from avatar_omnitalker.fileio import atomic_path
+from avatar_omnitalker.model.checkpoint import CheckpointError, load_weights
 from avatar_omnitalker.text.espeak import Phoneme
 from avatar_omnitalker.text.phonemes import PAUSE, PhonemeTokenizer
 from avatar_omnitalker.text.timing import Timed, espeak_units
@@ -119,10 +120,6 @@ class Durations:
                 f"duration model knows {net.config.vocab_size} phonemes, the phoneme table has {len(self.tokenizer)}"
             )
 
-    def ids(self, symbols: list[str]) -> list[int]:
-        index = self.tokenizer.vocab.index
-        return [index.get(s, 0) for s in symbols]
-
     @torch.no_grad()
     def timings(self, text: str, rate: float, offset_s: float, speed: float = 1.0) -> tuple[list[Timed], float]:
         """Timed units of new text for a speaker of `rate` (reference s per espeak s), starting at
@@ -131,8 +128,9 @@ class Durations:
         symbols, feats = unit_features(text, float(np.log(rate)))
         if not symbols:
             return [], 0.0
+        ids = torch.tensor([self.tokenizer.ids(symbols)])  # (1, n)
         mask = torch.ones(1, len(symbols), dtype=torch.bool)
-        out = self.net(torch.tensor([self.ids(symbols)]), torch.from_numpy(feats)[None], mask)[0].numpy()  # (n, 3)
+        out = self.net(ids, torch.from_numpy(feats)[None], mask)[0].numpy()  # (n, 3)
         dur = np.maximum(np.exp(out[:, 0]), MIN_UNIT_S) / speed
         after = np.maximum(np.exp(out[:, 1]) - PAUSE_FLOOR, 0.0) / speed
         t = offset_s + max(float(np.exp(out[0, 2])) - PAUSE_FLOOR, 0.0) / speed
@@ -163,18 +161,15 @@ class Durations:
         try:
             with safe_open(str(path), framework="pt") as f:
                 meta = f.metadata() or {}
-                tensors = {k: f.get_tensor(k) for k in f.keys()}
         except Exception as err:  # safetensors raises its own types for other files
             raise DurationError(f"{path}: not a safetensors file ({err})") from None
         if meta.get("format") != FORMAT:
             raise DurationError(f"{path}: not an avatar-omnitalker duration model (format {meta.get('format')!r})")
         net = DurationPredictor(DurationConfig(**json.loads(meta["config"])))
-        want = {k: tuple(t.shape) for k, t in net.state_dict().items()}
-        have = {k: tuple(t.shape) for k, t in tensors.items()}
-        wrong = sorted(k for k in want.keys() | have.keys() if want.get(k) != have.get(k))
-        if wrong:
-            raise DurationError(f"{path}: tensors do not fit the duration model: {wrong[:5]}")
-        net.load_state_dict(tensors)
+        try:
+            load_weights(net, path)  # the checkpoints' strict loader: every name and shape must fit
+        except CheckpointError as err:
+            raise DurationError(f"{path}: tensors do not fit the duration model: {err}") from None
         return cls(net, source=str(path))
 
 

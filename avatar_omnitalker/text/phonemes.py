@@ -33,6 +33,11 @@ class PhonemeTokenizer:
         index = self.vocab.index
         return [s for s in dict.fromkeys(symbols) if s not in index]
 
+    def ids(self, symbols: Sequence[str]) -> list[int]:
+        """One id per symbol; a symbol outside the vocab is the pause, as in frame_ids(strict=False)."""
+        index = self.vocab.index
+        return [index.get(s, 0) for s in symbols]
+
     def frame_ids(
         self, phonemes: Sequence[tuple[str, float, float]], num_frames: int, offset_s: float = 0.0, strict: bool = True
     ) -> list[int]:

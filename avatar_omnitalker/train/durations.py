@@ -83,14 +83,13 @@ def _sentence(text: str, labels: list[Timed], length_s: float, rates, tokenizer)
     spoken = [k for k, p in enumerate(labels) if p[0] != PAUSE]
     if not symbols or [labels[k][0] for k in spoken] != symbols:
         return None
-    index = tokenizer.vocab.index
     targets = np.zeros((len(spoken), 3), np.float32)
     for i, k in enumerate(spoken):
         _, start, end = labels[k]
         nxt = labels[spoken[i + 1]][1] if i + 1 < len(spoken) else length_s
         targets[i] = (math.log(max(end - start, 1e-3)), math.log(max(nxt - end, 0.0) + PAUSE_FLOOR), 0.0)
     targets[:, 2] = math.log(max(labels[spoken[0]][1], 0.0) + PAUSE_FLOOR)
-    return Sentence(text, [index.get(s, 0) for s in symbols], feats, targets, labels, length_s, tuple(rates))
+    return Sentence(text, tokenizer.ids(symbols), feats, targets, labels, length_s, tuple(rates))
 
 
 def _batch(items: list[Sentence], rng: np.random.Generator):
@@ -190,13 +189,13 @@ def evaluate(model: Durations, items: list[Sentence]) -> dict[str, float]:
     length: dict[str, list[float]] = {"model": [], "espeak": []}
     for s in items:
         rate = s.rates[RATE_CUTS_S.index(5.0)]
+        true_end = max(p[2] for p in s.labels if p[0] != PAUSE)
         for name in rows:  # both as inference times a request: from the end of the reference
             if name == "model":
                 timed, spoken = model.timings(s.text, rate, 0.0)
             else:  # the rule before: espeak's span scaled to the rate, no leading pause
                 timed, spoken = scaled_phonemes(s.text, rate, 0.0)
             rows[name].append(frame_agreement(timed, s.labels, s.length_s))
-            true_end = max(p[2] for p in s.labels if p[0] != PAUSE)
             length[name].append(abs(spoken - true_end))
     return {
         "sentences": len(items),

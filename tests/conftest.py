@@ -84,12 +84,15 @@ def kokoro():
     return Kokoro(threads=2)
 
 
+KOKORO_CORPUS = {"minutes": 1.0, "langs": ["en", "zh"], "seed": 5, "engine": "kokoro"}
+
+
 @pytest.fixture(scope="session")
 def kokoro_corpus(kokoro, tmp_path_factory):
     """A 1-minute English + Mandarin Kokoro corpus (natural voices, exact timings), made once."""
     from avatar_omnitalker.data.corpus import generate_corpus
 
-    return generate_corpus(tmp_path_factory.mktemp("kokoro-corpus"), 1.0, ["en", "zh"], seed=5, engine="kokoro")
+    return generate_corpus(tmp_path_factory.mktemp("kokoro-corpus"), **KOKORO_CORPUS)
 
 
 @pytest.fixture(scope="session")

@@ -124,12 +124,13 @@ def test_unknown_voice_and_unspeakable_text(kokoro):
         kokoro.synthesize(" ".join(["wonderful"] * 80), KokoroVoice())
 
 
-def test_a_kokoro_corpus_records_engine_and_voice(kokoro, tmp_path):
+def test_a_kokoro_corpus_records_engine_and_voice(kokoro_corpus):
     from avatar_omnitalker.data.corpus import generate_corpus
     from avatar_omnitalker.data.shards import Corpus
+    from tests.conftest import KOKORO_CORPUS
 
-    out = generate_corpus(tmp_path / "k", 0.5, ["en"], seed=2, engine="kokoro")
-    assert generate_corpus(out, 0.5, ["en"], seed=2, engine="kokoro") == out  # resumes (its blends are lists now)
+    out = kokoro_corpus
+    assert generate_corpus(out, **KOKORO_CORPUS) == out  # resumes (its blends are lists now)
     header = json.loads((out / "corpus.json").read_text())
     assert header["engine"] == "kokoro" and all(s["engine"] == "kokoro" for s in header["speakers"])
     corpus = Corpus(out)

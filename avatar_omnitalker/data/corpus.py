@@ -24,6 +24,7 @@ from tqdm import tqdm
 from avatar_omnitalker import spec
 from avatar_omnitalker.audio.mel import MelExtractor
 from avatar_omnitalker.audio.resample import resample
+from avatar_omnitalker.data.open_text import OpenText
 from avatar_omnitalker.data.sentences import TEXT_VERSION, TEXT_VERSIONS, sentences
 from avatar_omnitalker.data.shards import FORMAT, shard_done, write_header, write_shard
 from avatar_omnitalker.data.style import EMOTIONS, SpeakerStyle, face_motion
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 SOURCES_PER_SHARD = 8
 SOURCE_SECONDS = (20.0, 40.0)
 MIXED_SHARE = 0.2  # of a Mandarin speaker's sentences, those with English words inside
+OPEN_SHARE = 0.5  # of a speaker's sentences, those from open text when a corpus is given some
 VOICES = {"en": ["en-us", "en", "en-gb-scotland", "en-gb-x-rp", "en-029", "en-us-nyc", "en-gb-x-gbclan"], "zh": ["cmn"]}
 ENGINES = ("espeak", "kokoro")
 # Kokoro voices by language; the held-out ones never speak in training, alone or in a blend
@@ -165,18 +167,23 @@ def generate_source(
     engine: Espeak | Kokoro,
     mixed_share: float = 0.0,
     text_version: int = TEXT_VERSION,
+    open_text: OpenText | None = None,
+    open_share: float = 0.0,
 ) -> tuple[dict, dict[str, np.ndarray]]:
     """One long recording of one speaker in one emotion: sentences separated by short pauses.
 
     A Mandarin speaker says a code-switched sentence in place of a plain one with probability
-    mixed_share, decided by a stream of its own: at 0 the recording is what it was before
-    code-switching existed."""
+    mixed_share, and any speaker a sentence of open text (data/open_text.py) with probability
+    open_share, each decided by a stream of its own: at 0 the recording is what it was before
+    that option existed."""
     rng = np.random.default_rng([seed, 2, index])
     switch = np.random.default_rng([seed, 4, index])
+    opening = np.random.default_rng([seed, 5, index])
     emotion = list(EMOTIONS)[int(rng.integers(len(EMOTIONS)))]
     pool = sentences(speaker.lang, speaker.split, text_version)
     switching = speaker.lang == "zh" and mixed_share > 0
     mixed = sentences("mixed", speaker.split, text_version) if switching else ()
+    real = open_text.sentences(speaker.lang, speaker.split) if open_text and open_share > 0 else ()
     target = rng.uniform(*SOURCE_SECONDS)
     audio_parts, phonemes, segments = [], [], []
     t = 0.0
@@ -184,6 +191,8 @@ def generate_source(
         text = pool[int(rng.integers(len(pool)))]
         if mixed and switch.random() < mixed_share:
             text = mixed[int(switch.integers(len(mixed)))]
+        if real and opening.random() < open_share:
+            text = real[int(opening.integers(len(real)))]
         utt = synthesize(engine, text, speaker_voice(speaker, emotion))
         wav = resample(utt.audio, utt.sample_rate, spec.SAMPLE_RATE)
         frames = math.ceil(wav.size / spec.SAMPLES_PER_FRAME)
@@ -231,6 +240,8 @@ def generate_corpus(
     engine: str = "espeak",
     mixed_share: float = MIXED_SHARE,
     text_version: int = TEXT_VERSION,
+    open_text: str | Path | None = None,
+    open_share: float = OPEN_SHARE,
 ) -> Path:
     out = Path(out)
     langs = list(langs)
@@ -243,6 +254,14 @@ def generate_corpus(
         raise ValueError(f"--mixed-share is a probability between 0 and 1, got {mixed_share}")
     if text_version not in TEXT_VERSIONS:
         raise ValueError(f"--text-version must be one of {TEXT_VERSIONS}, got {text_version}")
+    if not 0.0 <= open_share <= 1.0:
+        raise ValueError(f"--open-share is a probability between 0 and 1, got {open_share}")
+    opened = OpenText.load(open_text) if open_text is not None else None
+    if opened is not None:
+        missing = [lang for lang in langs if lang not in opened.pools]
+        if missing:
+            raise ValueError(f"{open_text}: no open text for {', '.join(missing)} (the corpus speaks {langs})")
+    open_record = {"share": open_share, "sha256": opened.sha256} if opened and open_share > 0 else None
     # only Mandarin speakers switch, and only version 2 on has code-switched sentences
     mixed_share = mixed_share if "zh" in langs and text_version >= 2 else 0.0
     if engine not in ENGINES:
@@ -267,6 +286,7 @@ def generate_corpus(
         "engine": engine,
         "text_version": text_version,
         "mixed_share": mixed_share,
+        "open_text": open_record,
         "speakers": [
             {
                 "speaker_id": s.speaker_id,
@@ -286,6 +306,7 @@ def generate_corpus(
         old.setdefault("engine", "espeak")  # corpora written before engines were named
         old.setdefault("text_version", 1)  # ... before the grammars had versions
         old.setdefault("mixed_share", 0.0)  # ... and before code-switched sentences
+        old.setdefault("open_text", None)  # ... and before open text
         for speaker in old.get("speakers", []):
             speaker.setdefault("engine", "espeak")
         if {k: old.get(k) for k in header} != header:
@@ -294,6 +315,7 @@ def generate_corpus(
                 f"{_differences(old, header)}; choose another --out or delete it"
             )
     write_header(out, header)
+    opened_path = str(opened.root) if open_record else None
     done = sum(1 for k in range(num_shards) if shard_done(out, k))
     if done:
         logger.info("resuming: {} of {} shards already written", done, num_shards)
@@ -310,7 +332,12 @@ def generate_corpus(
             unit="source",
         ) as bar,
     ):
-        jobs = [pool.submit(_write_shard, out, k, num_sources, speakers, seed, mixed_share, text_version) for k in todo]
+        jobs = [
+            pool.submit(
+                _write_shard, out, k, num_sources, speakers, seed, mixed_share, text_version, open_record, opened_path
+            )
+            for k in todo
+        ]
         for job in as_completed(jobs):
             bar.update(job.result())
     return out
@@ -328,11 +355,23 @@ def _differences(old: dict, new: dict) -> str:
 
 
 def _write_shard(
-    out: Path, k: int, num_sources: int, speakers: list[Speaker], seed: int, mixed_share: float, text_version: int
+    out: Path,
+    k: int,
+    num_sources: int,
+    speakers: list[Speaker],
+    seed: int,
+    mixed_share: float,
+    text_version: int,
+    open_record: dict | None,
+    open_text: str | None,
 ) -> int:
     engine = make_engine(speakers[0].engine)
+    opened = OpenText.load(open_text) if open_record and open_text else None
+    if opened is not None and opened.sha256 != open_record["sha256"]:
+        raise ValueError(f"{open_text}: the open text changed while the corpus was being written")
+    open_share = open_record["share"] if opened is not None else 0.0
     sources = [
-        generate_source(i, speakers[i % len(speakers)], seed, engine, mixed_share, text_version)
+        generate_source(i, speakers[i % len(speakers)], seed, engine, mixed_share, text_version, opened, open_share)
         for i in range(k * SOURCES_PER_SHARD, min((k + 1) * SOURCES_PER_SHARD, num_sources))
     ]
     write_shard(out, k, sources)

@@ -26,7 +26,8 @@ from avatar_omnitalker.errors import OmniTalkerError
 from avatar_omnitalker.fileio import atomic_path
 from avatar_omnitalker.model.checkpoint import CheckpointError, load_weights
 from avatar_omnitalker.text.espeak import Phoneme
-from avatar_omnitalker.text.phonemes import PAUSE, PhonemeTokenizer
+from avatar_omnitalker.text.modes import tokenizer_for
+from avatar_omnitalker.text.phonemes import PAUSE, PHONEME_VOCAB, PhonemeTokenizer
 from avatar_omnitalker.text.timing import Timed, espeak_units
 
 FORMAT = "avatar-omnitalker/durations/1"
@@ -114,7 +115,9 @@ class Durations:
     def __init__(self, net: DurationPredictor, tokenizer: PhonemeTokenizer | None = None, source: str = "") -> None:
         self.net = net.eval()
         self.source = source  # the file it was loaded from (reports name it)
-        self.tokenizer = tokenizer or PhonemeTokenizer()
+        # the phoneme table only ever grows at the end: a model trained before symbols were appended
+        # reads the table as it was then (text/modes.tokenizer_for)
+        self.tokenizer = tokenizer or tokenizer_for(PHONEME_VOCAB, net.config.vocab_size)
         if len(self.tokenizer) != net.config.vocab_size:
             raise DurationError(
                 f"duration model knows {net.config.vocab_size} phonemes, the phoneme table has {len(self.tokenizer)}"

@@ -34,6 +34,19 @@ def is_chinese(char: str) -> bool:
     return "\u3100" <= char <= "\u9fff"
 
 
+def common_hanzi() -> list[str]:
+    """The 3,755 common characters of GB 2312 level 1 (code rows 0xB0-0xD7, 94 cells a row, row
+    0xD7 has 89): what the phoneme vocab must cover one character at a time."""
+    out = []
+    for row in range(0xB0, 0xD8):
+        for cell in range(0xA1, 0xFF):
+            try:
+                out.append(bytes([row, cell]).decode("gb2312"))
+            except UnicodeDecodeError:
+                continue
+    return out
+
+
 @lru_cache(maxsize=1)
 def _jieba():
     import jieba
@@ -41,6 +54,11 @@ def _jieba():
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
     return jieba
+
+
+def words(text: str) -> list[str]:
+    """jieba's segmentation of Mandarin text (its words decide polyphones)."""
+    return _jieba().lcut(text)
 
 
 def _pinyin(text: str) -> list[str]:

@@ -80,3 +80,17 @@ def test_loading_refuses_other_files_with_a_clear_error(durations, tmp_path):
     save_file(tensors, str(tmp_path / "wrong.safetensors"), metadata={"format": FORMAT, "config": config})
     with pytest.raises(DurationError, match="tensors do not fit the duration model"):
         Durations.load(tmp_path / "wrong.safetensors")
+
+
+def test_a_model_from_before_symbols_were_appended_reads_the_table_of_its_time(tmp_path):
+    """The phoneme table grows at the end ('ər' of 二 and 儿 came with open text): a duration model
+    trained on the shorter table still loads, and a symbol it never knew is read as a pause."""
+    full = PhonemeTokenizer()
+    old_size = full.vocab.index["ər"]  # the table as it was before 'ər' was appended
+    old = Durations(DurationPredictor(DurationConfig(vocab_size=old_size)))
+    old.save(tmp_path)
+    loaded = Durations.load(tmp_path)
+    assert len(loaded.tokenizer) == old_size < len(full)
+    assert loaded.tokenizer.ids(["ər", "a"]) == [0, full.vocab.index["a"]]
+    timed, _ = loaded.timings("我女儿今年二十岁了。", 1.0, 0.0)
+    assert "ər" in [t[0] for t in timed]  # timed like any unit: the speech model decides what it knows

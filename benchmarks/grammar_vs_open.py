@@ -10,30 +10,17 @@ grammars never say). The gap is what open text (data/open_text.py) is for. Figur
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import numpy as np
+from corpus_listening import listening_parser, load
 
-from avatar_omnitalker.data.shards import Corpus
-from avatar_omnitalker.eval.ear import Ear
 from avatar_omnitalker.eval.report import heldout_sentences, source_reference
-from avatar_omnitalker.infer.config import PipelineConfig
-from avatar_omnitalker.infer.pipeline import Pipeline
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--checkpoint", help="default: the built-in model")
-    parser.add_argument("--vocoder")
-    parser.add_argument("--corpus", required=True, help="an original (unpacked) corpus")
-    parser.add_argument("--lang", default="en", choices=("en", "zh"))
-    parser.add_argument("--n", type=int, default=8)
-    parser.add_argument("--nfe", type=int, default=7)
-    args = parser.parse_args()
-    corpus = Corpus(args.corpus)
-    pipe = Pipeline.load(PipelineConfig(checkpoint=args.checkpoint, vocoder=args.vocoder, nfe=args.nfe, device="cpu"))
-    ear = Ear(args.lang)
+    args = listening_parser(checkpoint_required=False).parse_args()
+    corpus, pipe, ear = load(args)
     evaluation = heldout_sentences(args.lang)
     rows: dict[str, list[float]] = {"grammar sentence": [], "evaluation sentence": []}
     seconds: dict[str, list[float]] = {k: [] for k in rows}

@@ -10,30 +10,17 @@ saying that training sentence. Figures only; nothing here passes or fails.
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import numpy as np
+from corpus_listening import listening_parser, load
 
-from avatar_omnitalker.data.shards import Corpus
-from avatar_omnitalker.eval.ear import Ear
 from avatar_omnitalker.eval.report import heldout_sentences, source_reference
-from avatar_omnitalker.infer.config import PipelineConfig
-from avatar_omnitalker.infer.pipeline import Pipeline
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--checkpoint", required=True)
-    parser.add_argument("--vocoder")
-    parser.add_argument("--corpus", required=True, help="an original (unpacked) corpus")
-    parser.add_argument("--lang", default="en", choices=("en", "zh"))
-    parser.add_argument("--n", type=int, default=8)
-    parser.add_argument("--nfe", type=int, default=7)
-    args = parser.parse_args()
-    corpus = Corpus(args.corpus)
-    pipe = Pipeline.load(PipelineConfig(checkpoint=args.checkpoint, vocoder=args.vocoder, nfe=args.nfe, device="cpu"))
-    ear = Ear(args.lang)
+    args = listening_parser().parse_args()
+    corpus, pipe, ear = load(args)
     heldout = heldout_sentences(args.lang)
     rows: dict[str, list[float]] = {"train speaker, its training sentence": [], "train speaker, held-out sentence": []}
     rows["held-out speaker, that training sentence"] = []

@@ -12,18 +12,14 @@ eval's ear (WER en / CER zh). Figures only; nothing here passes or fails.
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import numpy as np
+from corpus_listening import listening_parser, load
 
 from avatar_omnitalker import spec
-from avatar_omnitalker.data.shards import Corpus
-from avatar_omnitalker.eval.ear import Ear
 from avatar_omnitalker.eval.report import REF_SECONDS, source_reference
 from avatar_omnitalker.infer.conditioning import AlignedText
-from avatar_omnitalker.infer.config import PipelineConfig
-from avatar_omnitalker.infer.pipeline import Pipeline
 from avatar_omnitalker.model.duration import Durations
 
 
@@ -45,21 +41,12 @@ class CorpusTiming:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--checkpoint", required=True)
-    parser.add_argument("--vocoder")
+    parser = listening_parser()
     parser.add_argument("--durations", required=True, help="a durations.safetensors (train-durations)")
-    parser.add_argument("--corpus", required=True, help="an original (unpacked) corpus")
-    parser.add_argument("--lang", default="en", choices=("en", "zh"))
     parser.add_argument("--split", default="test", choices=("train", "test"))
-    parser.add_argument("--n", type=int, default=8)
-    parser.add_argument("--nfe", type=int, default=7)
     args = parser.parse_args()
-    corpus = Corpus(args.corpus)
-    config = PipelineConfig(checkpoint=args.checkpoint, vocoder=args.vocoder, nfe=args.nfe, device="cpu")
-    pipe = Pipeline.load(config.replace(durations="espeak"))
+    corpus, pipe, ear = load(args, durations="espeak")  # each timing below is set on pipe.text
     durations = Durations.load(args.durations)
-    ear = Ear(args.lang)
     rows: dict[str, list[float]] = {"espeak timings": [], "duration model": [], "corpus timings": []}
     sources = [s for s in corpus.split(args.split) if s.meta["lang"] == args.lang][: args.n]
     for source in sources:

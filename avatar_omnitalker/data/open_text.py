@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from avatar_omnitalker.data.sentences import split_of
 from avatar_omnitalker.fileio import atomic_path
 from avatar_omnitalker.text.tokenizer import words
 
@@ -83,12 +84,7 @@ class OpenText:
 
     def sentences(self, lang: str, split: str) -> tuple[str, ...]:
         """The file's order; every 10th line is the test split (the grammars' rule)."""
-        if split not in ("train", "test", "all"):
-            raise ValueError(f"unknown split {split!r}")
-        pool = self.pools.get(lang, ())
-        if split == "all":
-            return pool
-        return tuple(s for i, s in enumerate(pool) if (i % 10 == 9) == (split == "test"))
+        return split_of(self.pools.get(lang, ()), split)
 
 
 def english_words(sentence: str) -> set[str]:

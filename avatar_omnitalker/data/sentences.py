@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
+from collections.abc import Sequence
 from functools import lru_cache
 
 NAMES = [
@@ -303,12 +304,22 @@ def sentences(lang: str, split: str = "all", version: int = TEXT_VERSION) -> tup
     on) in a fixed shuffled order; split 'train' | 'test' | 'all'."""
     if lang not in GRAMMARS:
         raise ValueError(f"unknown language {lang!r}: one of {sorted(GRAMMARS)}")
-    if split not in ("train", "test", "all"):
-        raise ValueError(f"unknown split {split!r}")
+    check_split(split)
     if version not in TEXT_VERSIONS:
         raise ValueError(f"unknown text version {version!r}: one of {TEXT_VERSIONS}")
     pool = GRAMMARS[lang](version)
     random.Random(f"sentences-{lang}" if version == 1 else f"sentences-{lang}-{version}").shuffle(pool)
+    return split_of(pool, split)
+
+
+def check_split(split: str) -> None:
+    if split not in ("train", "test", "all"):
+        raise ValueError(f"unknown split {split!r}")
+
+
+def split_of(pool: Sequence[str], split: str) -> tuple[str, ...]:
+    """Every 10th sentence of a pool is the test split: the one rule for grammars and open text."""
+    check_split(split)
     if split == "all":
         return tuple(pool)
     return tuple(s for i, s in enumerate(pool) if (i % 10 == 9) == (split == "test"))

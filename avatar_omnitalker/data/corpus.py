@@ -169,13 +169,16 @@ def generate_source(
     text_version: int = TEXT_VERSION,
     open_text: OpenText | None = None,
     open_share: float = 0.0,
+    open_keeps_mixed: bool = False,
 ) -> tuple[dict, dict[str, np.ndarray]]:
     """One long recording of one speaker in one emotion: sentences separated by short pauses.
 
     A Mandarin speaker says a code-switched sentence in place of a plain one with probability
     mixed_share, and any speaker a sentence of open text (data/open_text.py) with probability
     open_share, each decided by a stream of its own: at 0 the recording is what it was before
-    that option existed."""
+    that option existed. Open text has no code-switched sentences, so with open_keeps_mixed it
+    replaces only plain ones; without it (corpora written before the rule) it replaced those too,
+    and at a share of 0.7 left a Mandarin speaker 6 % code-switched where mixed_share asked 20 %."""
     rng = np.random.default_rng([seed, 2, index])
     switch = np.random.default_rng([seed, 4, index])
     opening = np.random.default_rng([seed, 5, index])
@@ -189,9 +192,10 @@ def generate_source(
     t = 0.0
     while t < target:
         text = pool[int(rng.integers(len(pool)))]
-        if mixed and switch.random() < mixed_share:
+        switched = bool(mixed) and switch.random() < mixed_share
+        if switched:
             text = mixed[int(switch.integers(len(mixed)))]
-        if real and opening.random() < open_share:
+        if real and opening.random() < open_share and not (switched and open_keeps_mixed):
             text = real[int(opening.integers(len(real)))]
         utt = synthesize(engine, text, speaker_voice(speaker, emotion))
         wav = resample(utt.audio, utt.sample_rate, spec.SAMPLE_RATE)
@@ -261,7 +265,9 @@ def generate_corpus(
         missing = [lang for lang in langs if lang not in opened.pools]
         if missing:
             raise ValueError(f"{open_text}: no open text for {', '.join(missing)} (the corpus speaks {langs})")
-    open_record = {"share": open_share, "sha256": opened.sha256} if opened and open_share > 0 else None
+    open_record = (
+        {"share": open_share, "sha256": opened.sha256, "keeps_mixed": True} if opened and open_share > 0 else None
+    )
     # only Mandarin speakers switch, and only version 2 on has code-switched sentences
     mixed_share = mixed_share if "zh" in langs and text_version >= 2 else 0.0
     if engine not in ENGINES:
@@ -309,6 +315,10 @@ def generate_corpus(
         old.setdefault("open_text", None)  # ... and before open text
         for speaker in old.get("speakers", []):
             speaker.setdefault("engine", "espeak")
+        if old["open_text"] and header["open_text"] and "keeps_mixed" not in old["open_text"]:
+            # open text overwrote code-switched draws when this corpus began: it resumes that way
+            old["open_text"]["keeps_mixed"] = header["open_text"]["keeps_mixed"] = False
+            open_record["keeps_mixed"] = False
         if {k: old.get(k) for k in header} != header:
             raise ValueError(
                 f"{out} holds a corpus made with other settings"
@@ -370,8 +380,11 @@ def _write_shard(
     if opened is not None and opened.sha256 != open_record["sha256"]:
         raise ValueError(f"{open_text}: the open text changed while the corpus was being written")
     open_share = open_record["share"] if opened is not None else 0.0
+    keeps_mixed = bool(open_record and open_record.get("keeps_mixed"))
     sources = [
-        generate_source(i, speakers[i % len(speakers)], seed, engine, mixed_share, text_version, opened, open_share)
+        generate_source(
+            i, speakers[i % len(speakers)], seed, engine, mixed_share, text_version, opened, open_share, keeps_mixed
+        )
         for i in range(k * SOURCES_PER_SHARD, min((k + 1) * SOURCES_PER_SHARD, num_sources))
     ]
     write_shard(out, k, sources)

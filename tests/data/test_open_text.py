@@ -17,6 +17,7 @@ from avatar_omnitalker.data.open_text import (
     review_sentences,
     write_open_text,
 )
+from avatar_omnitalker.data.sentences import sentences
 from avatar_omnitalker.data.shards import Corpus
 from avatar_omnitalker.eval.report import heldout_sentences
 
@@ -140,13 +141,15 @@ def test_open_text_folder_splits_and_errors(tmp_path):
 
 def test_corpus_speaks_open_text_at_the_asked_share_and_records_it(tmp_path):
     opened = _open_text(tmp_path)
-    out = generate_corpus(tmp_path / "all", 1.0, ["en", "zh"], seed=3, open_text=opened.root, open_share=1.0)
+    out = generate_corpus(
+        tmp_path / "all", 1.0, ["en", "zh"], seed=3, open_text=opened.root, open_share=1.0, mixed_share=0.0
+    )
     corpus = Corpus(out)
     for source in corpus.sources:
         allowed = set(opened.sentences(source.meta["lang"], source.meta["split"]))
         assert all(seg["text"] in allowed for seg in source.meta["segments"]), source.meta["speaker_id"]
     header = json.loads((out / "corpus.json").read_text())
-    assert header["open_text"] == {"share": 1.0, "sha256": opened.sha256}
+    assert header["open_text"] == {"share": 1.0, "sha256": opened.sha256, "keeps_mixed": True}
 
     # share 0 is the corpus made without open text, sentence for sentence
     plain = Corpus(generate_corpus(tmp_path / "plain", 1.0, ["en", "zh"], seed=3))
@@ -162,6 +165,33 @@ def test_corpus_speaks_open_text_at_the_asked_share_and_records_it(tmp_path):
     (opened.root / "en.txt").write_text((opened.root / "en.txt").read_text() + "A new line changes the file.\n")
     with pytest.raises(ValueError, match="open_text"):
         generate_corpus(out, 1.0, ["en", "zh"], seed=3, open_text=opened.root, open_share=1.0)
+
+
+def _mixed_share(corpus: Corpus) -> float:
+    mixed = set(sentences("mixed", "all"))
+    return float(np.mean([seg["text"] in mixed for s in corpus.sources for seg in s.meta["segments"]]))
+
+
+def test_open_text_replaces_plain_sentences_only_and_old_corpora_resume_their_way(tmp_path):
+    """Code-switched sentences stay at the share asked for whatever the open share; a corpus begun
+    when open text overwrote them (no keeps_mixed in its record) resumes under that rule."""
+    opened = _open_text(tmp_path)
+    options = dict(seed=4, open_text=opened.root, open_share=0.7, mixed_share=0.5)
+    out = generate_corpus(tmp_path / "zh", 2.0, ["zh"], **options)
+    kept = _mixed_share(Corpus(out))
+    assert 0.3 < kept < 0.7, kept  # asked 0.5; overwritten by open text it would be 0.5 * 0.3
+
+    header_path = out / "corpus.json"
+    header = json.loads(header_path.read_text())
+    del header["open_text"]["keeps_mixed"]  # as corpora were written before the rule
+    header_path.write_text(json.dumps(header))
+    for path in (out / "shards").glob("shard-*"):
+        path.unlink()
+    resumed = Corpus(generate_corpus(out, 2.0, ["zh"], **options))
+    assert json.loads(header_path.read_text())["open_text"]["keeps_mixed"] is False
+    assert _mixed_share(resumed) < 0.3 < kept, _mixed_share(resumed)
+    with pytest.raises(ValueError, match="open_text"):  # other open-text settings are still refused
+        generate_corpus(out, 2.0, ["zh"], **{**options, "open_share": 0.5})
 
 
 def test_corpus_refuses_open_text_without_its_languages(tmp_path):

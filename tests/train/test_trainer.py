@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -124,6 +125,15 @@ def test_unknown_yaml_keys(tmp_path):
     path.write_text("corpus: x\nout: y\nlearning_rate: 3\n")
     with pytest.raises(ConfigError, match="train.learning_rate"):
         TrainConfig.load(path)
+
+
+@pytest.mark.parametrize(
+    "path", sorted((Path(__file__).parents[2] / "config" / "train").glob("*.yaml")), ids=lambda p: p.name
+)
+def test_the_recipes_training_configs_validate(path):
+    """A recipe's config with a typo fails after its corpus is made; here it fails at once."""
+    config = TrainConfig.load(path)
+    assert config.steps > 0 and config.out
 
 
 def test_fine_tuning_starts_from_a_run(small_corpus, tmp_path, straight):

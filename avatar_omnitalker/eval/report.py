@@ -87,9 +87,15 @@ def source_reference(corpus: Corpus, source: Source) -> Reference:
     return Reference.prepare(audio, spec.SAMPLE_RATE, motion, transcript, appearance, name=source.meta["speaker_id"])
 
 
-def cases(corpus: Corpus, per_source: int = 1, sets: tuple[str, ...] = ("en", "zh", "mixed")) -> list[Case]:
-    """Held-out sentences dealt round-robin over the held-out sources; ground truth made anew."""
-    sources = corpus.split("test")
+def cases(
+    corpus: Corpus,
+    per_source: int = 1,
+    sets: tuple[str, ...] = ("en", "zh", "mixed"),
+    sources: list[Source] | None = None,
+) -> list[Case]:
+    """Held-out sentences dealt round-robin over the held-out sources (or the first of them a
+    benchmark passes); ground truth made anew."""
+    sources = corpus.split("test") if sources is None else sources
     if not sources:
         raise ValueError(f"{corpus.root}: no held-out (test split) sources to evaluate on")
     engines: dict[str, object] = {}
@@ -141,6 +147,17 @@ def _closer_to_own(
     return sims[own], bool(not others or sims[own] > max(others)), bool(not distinct or sims[own] > max(distinct))
 
 
+def style_centroids(corpus: Corpus, speakers: list[str]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Each held-out speaker's true motion style (style_stats over all their corpus motion), and
+    each feature's spread across those speakers: what style rank-1 identifies a clip against."""
+    held_out = corpus.split("test")
+    centroids = {
+        s: np.mean([style_stats(corpus.arrays(src)["motion"]) for src in held_out if src.speaker_id == s], 0)
+        for s in speakers
+    }
+    return centroids, np.std(np.stack(list(centroids.values())), 0) + 1e-6
+
+
 def evaluate(pipeline: Pipeline, corpus: Corpus, per_source: int = 1) -> dict:
     corpus.require_audio("evaluation (references and ground truth)")
     all_cases = cases(corpus, per_source)
@@ -149,14 +166,7 @@ def evaluate(pipeline: Pipeline, corpus: Corpus, per_source: int = 1) -> dict:
     mel = MelExtractor()
     speakers = sorted({c.source.speaker_id for c in all_cases})
 
-    # style reference: each held-out speaker's true motion statistics
-    gt_style = {
-        s: np.mean(
-            [style_stats(corpus.arrays(src)["motion"]) for src in corpus.split("test") if src.speaker_id == s], 0
-        )
-        for s in speakers
-    }
-    scale = np.std(np.stack(list(gt_style.values())), 0) + 1e-6
+    gt_style, scale = style_centroids(corpus, speakers)
     refs = {c.reference.name: c.reference for c in all_cases}
     parts = {c.reference.name: voice_parts(c.source.meta) for c in all_cases}
     ref_embed = {e: {k: enc.embed(r.audio) for k, r in refs.items()} for e, enc in embedders.items()}

@@ -1,6 +1,7 @@
 """What the benchmarks that put a checkpoint on corpus speakers share (seen_vs_unseen.py,
-grammar_vs_open.py, timing_oracle.py): the options naming checkpoint, corpus and language, and the
-corpus, pipeline and ear they load. One home, so the three hear with the same settings."""
+grammar_vs_open.py, timing_oracle.py, style_features.py): the options naming checkpoint, corpus
+and language, and the corpus, pipeline and ear they load. One home, so they all hear and sample
+with the same settings."""
 
 from __future__ import annotations
 

@@ -93,8 +93,8 @@ def cases(
     sets: tuple[str, ...] = ("en", "zh", "mixed"),
     sources: list[Source] | None = None,
 ) -> list[Case]:
-    """Held-out sentences dealt round-robin over the held-out sources (or the first of them a
-    benchmark passes); ground truth made anew."""
+    """Held-out sentences dealt round-robin over the held-out sources (or those a benchmark
+    passes); ground truth made anew."""
     sources = corpus.split("test") if sources is None else sources
     if not sources:
         raise ValueError(f"{corpus.root}: no held-out (test split) sources to evaluate on")

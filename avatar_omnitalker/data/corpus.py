@@ -306,6 +306,7 @@ def generate_corpus(
         ],
     }
     header = json.loads(json.dumps(header))  # as it reads back: a Kokoro blend's tuples become lists
+    open_record = header["open_text"]  # the record as written is the one the shards follow
     existing = out / "corpus.json"
     if existing.is_file():
         old = json.loads(existing.read_text())
@@ -315,10 +316,9 @@ def generate_corpus(
         old.setdefault("open_text", None)  # ... and before open text
         for speaker in old.get("speakers", []):
             speaker.setdefault("engine", "espeak")
-        if old["open_text"] and header["open_text"] and "keeps_mixed" not in old["open_text"]:
+        if old["open_text"] and open_record and "keeps_mixed" not in old["open_text"]:
             # open text overwrote code-switched draws when this corpus began: it resumes that way
-            old["open_text"]["keeps_mixed"] = header["open_text"]["keeps_mixed"] = False
-            open_record["keeps_mixed"] = False
+            old["open_text"]["keeps_mixed"] = open_record["keeps_mixed"] = False
         if {k: old.get(k) for k in header} != header:
             raise ValueError(
                 f"{out} holds a corpus made with other settings"

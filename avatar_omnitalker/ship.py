@@ -8,9 +8,11 @@ default. Weights are stored in float16 (loaded back into float32) to keep the pa
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
+import torch
 from loguru import logger
 from safetensors import safe_open
 from safetensors.torch import save_file
@@ -33,13 +35,41 @@ PALETTES = [
 ]
 
 
-def fp16_copy(src: str | Path, dst: str | Path) -> None:
-    """A safetensors file with its floating tensors in float16, metadata kept (written atomically)."""
-    with safe_open(str(src), framework="pt") as f:
-        meta = f.metadata()
-        tensors = {k: (t.half() if t.is_floating_point() else t) for k in f.keys() for t in [f.get_tensor(k)]}
+def _read(path: str | Path) -> tuple[dict[str, str] | None, dict[str, torch.Tensor]]:
+    with safe_open(str(path), framework="pt") as f:
+        return f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
+
+
+def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a.dtype == b.dtype and a.shape == b.shape and torch.equal(a, b)
+
+
+def fp16_copy(src: str | Path, dst: str | Path) -> bool:
+    """A safetensors file with its floating tensors in float16, metadata kept (written atomically).
+    A destination that already holds the same tensors and metadata is left as it is (False):
+    safetensors writes metadata in hash order, so rewriting it would make a needless binary diff."""
+    meta, tensors = _read(src)
+    tensors = {k: (t.half() if t.is_floating_point() else t) for k, t in tensors.items()}
+    if Path(dst).is_file():
+        old_meta, old = _read(dst)
+        if old_meta == meta and old.keys() == tensors.keys() and all(_same(old[k], t) for k, t in tensors.items()):
+            return False
     with atomic_path(dst) as tmp:
         save_file(tensors, tmp, metadata=meta)
+    return True
+
+
+def save_reference(reference: Reference, path: Path) -> bool:
+    """Saved unless `path` already holds the same arrays (False): npz members carry the time they
+    were written, so an unchanged reference would otherwise differ byte for byte."""
+    if path.is_file():
+        with tempfile.TemporaryDirectory() as tmp:
+            fresh = reference.save(Path(tmp) / path.name)
+            with np.load(fresh, allow_pickle=False) as a, np.load(path, allow_pickle=False) as b:
+                if a.files == b.files and all(np.array_equal(a[k], b[k]) for k in a.files):
+                    return False
+    reference.save(path)
+    return True
 
 
 def appearance_for(speaker_id: str, size: int = 256) -> np.ndarray:
@@ -88,7 +118,7 @@ def ship(
     (out / "vocoder").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(Path(vocoder) / "config.yaml", out / "vocoder" / "config.yaml")
     fp16_copy(Path(vocoder) / "model.safetensors", out / "vocoder" / "model.safetensors")
-    pick_reference(Corpus(corpus)).save(out / "reference.npz")
+    save_reference(pick_reference(Corpus(corpus)), out / "reference.npz")
     logger.info(
         "shipped {} ({}) + vocoder + reference: {:.1f} MB in {}", latest.name, run, folder_bytes(out) / 1e6, out
     )

@@ -62,6 +62,9 @@ def test_ship_round_trip(tmp_path):
     timing = Durations(DurationPredictor(DurationConfig(vocab_size=len(PhonemeTokenizer())))).save(tmp_path / "dur")
     ship(run, voc, small_corpus, out=assets, durations=tmp_path / "dur")
     assert Pipeline.load(PipelineConfig(checkpoint=str(assets / "model"), device="cpu")).durations is not None
+    before = {p: p.read_bytes() for p in assets.rglob("*") if p.is_file()}
+    ship(run, voc, small_corpus, out=assets, durations=tmp_path / "dur")  # shipping again changes no byte
+    assert {p: p.read_bytes() for p in assets.rglob("*") if p.is_file()} == before
     ship(run, voc, small_corpus, out=assets)  # a model shipped without one loses the old one
     assert not (assets / "model" / timing.name).exists()
 

@@ -7,7 +7,8 @@ held-out sources (cases dealt as `omnitalker eval` deals them, one each, both la
 prints per feature: the generated clip's distance from its ground truth, in units of the
 feature's spread across held-out speakers; the same for the reference (the 5 s the model copies
 from); the mean of each; and how generated and true values correlate over the clips. A feature
-the model copies has a small distance and a high correlation. Figures only.
+the model copies has a small distance and a high correlation. Last, the share of head-yaw power
+above 1 Hz (frame-to-frame jitter, which raises the tempo feature, a spectral centroid). Figures only.
 """
 
 from __future__ import annotations
@@ -17,8 +18,17 @@ import json
 import numpy as np
 from corpus_listening import listening_parser, load
 
+from avatar_omnitalker import spec
 from avatar_omnitalker.eval.metrics import STYLE_FEATURES, rank1, style_stats
 from avatar_omnitalker.eval.report import cases, style_centroids
+
+
+def yaw_power_above(motion: np.ndarray, hz: float = 1.0) -> float:
+    """Share of head-yaw power (above 0.05 Hz) that lies above `hz`."""
+    yaw = motion[:, spec.HEAD_ROTATION][:, 1].astype(np.float64)
+    power = np.abs(np.fft.rfft((yaw - yaw.mean()) * np.hanning(len(yaw)))) ** 2
+    freqs = np.fft.rfftfreq(len(yaw), 1 / spec.FPS)
+    return float(power[freqs > hz].sum() / max(power[freqs > 0.05].sum(), 1e-12))
 
 
 def main() -> None:
@@ -28,6 +38,7 @@ def main() -> None:
     centroids, scale = style_centroids(corpus, sorted({s.speaker_id for s in held_out}))
     stats: dict[str, list[np.ndarray]] = {"generated": [], "reference": [], "truth": []}
     hits: dict[str, list[bool]] = {k: [] for k in stats}
+    jitter: dict[str, list[float]] = {k: [] for k in stats}
     for case in cases(corpus, 1, sources=held_out[: args.n]):
         pipe.set_reference(case.reference)
         result = pipe.generate(case.text, progress=False)
@@ -35,6 +46,7 @@ def main() -> None:
         for name, motion in motions.items():
             stats[name].append(style_stats(motion))
             hits[name].append(rank1(stats[name][-1], centroids, scale) == case.source.speaker_id)
+            jitter[name].append(yaw_power_above(motion))
     gen, ref, truth = (np.stack(stats[k]) for k in ("generated", "reference", "truth"))
     table = {
         feature: {
@@ -48,6 +60,7 @@ def main() -> None:
     }
     print(json.dumps(table, indent=1))
     print(json.dumps({f"rank1_{k}": round(float(np.mean(v)), 3) for k, v in hits.items()} | {"n": len(gen)}))
+    print(json.dumps({f"yaw_power_above_1hz_{k}": round(float(np.mean(v)), 4) for k, v in jitter.items()}))
 
 
 if __name__ == "__main__":

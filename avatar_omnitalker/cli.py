@@ -299,6 +299,14 @@ def _ship(args: argparse.Namespace) -> int:
     return 0
 
 
+def _average(args: argparse.Namespace) -> int:
+    from avatar_omnitalker.model.checkpoint import average_checkpoints
+
+    path = average_checkpoints(args.checkpoint, args.out, args.weight)
+    logger.info("wrote {}: the average of {} checkpoints", path, len(args.checkpoint))
+    return 0
+
+
 def _voices(args: argparse.Namespace) -> int:
     from avatar_omnitalker.data.kokoro_assets import KokoroAssets, VoiceAssetsError, install
 
@@ -473,6 +481,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", required=True, help="the corpus (a held-out speaker becomes the default reference)")
     p.add_argument("--durations", help="the run's duration model (train-durations), shipped beside the model")
     p.set_defaults(func=_ship)
+    p = sub.add_parser("average", help="the weighted average of checkpoints of one model (a model soup)")
+    p.add_argument("--checkpoint", action="append", required=True, help="a checkpoint (file or folder); twice or more")
+    p.add_argument("--weight", action="append", type=float, help="one per --checkpoint, in order (default: equal)")
+    p.add_argument("--out", required=True, help="checkpoint folder to write (model.safetensors)")
+    p.set_defaults(func=_average)
     return parser
 
 

@@ -240,3 +240,14 @@ def test_synth_corpus_rejects_before_writing_anything(tmp_path, capsys, args, me
     assert main(["synth-corpus", "--out", str(out), *[x for kv in base.items() for x in kv]]) == 2
     assert message in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_average_rejects_foreign_files_and_keeps_the_output(tmp_path, capsys):
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"garbage")
+    out = tmp_path / "soup"
+    out.mkdir()
+    (out / "model.safetensors").write_bytes(OLD)
+    assert main(["average", "--checkpoint", str(junk), "--checkpoint", str(junk), "--out", str(out)]) == 2
+    assert "not a safetensors file" in capsys.readouterr().err
+    assert (out / "model.safetensors").read_bytes() == OLD and os.listdir(out) == ["model.safetensors"]

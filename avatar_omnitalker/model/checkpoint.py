@@ -125,3 +125,37 @@ def init_from_checkpoint(model: FlowMatching, path: str | Path) -> list[str]:
                 else:
                     expected[key].copy_(tensor)
     return grown
+
+
+def average_checkpoints(paths: list[str | Path], out: str | Path, weights: list[float] | None = None) -> Path:
+    """A weighted average of checkpoints of one model (a "model soup"): two fine-tunes of one start
+    on different data often keep what each learnt better than either alone. Only checkpoints of
+    the same config and motion statistics average meaningfully; anything else is refused, and
+    nothing is written then."""
+    if len(paths) < 2:
+        raise CheckpointError("averaging needs at least two checkpoints")
+    weights = [1.0] * len(paths) if weights is None else [float(w) for w in weights]
+    if len(weights) != len(paths):
+        raise CheckpointError(f"{len(weights)} weights for {len(paths)} checkpoints: give one weight per checkpoint")
+    if any(not w > 0 for w in weights):  # also refuses nan
+        raise CheckpointError(f"weights must be positive, got {weights}")
+    total = sum(weights)
+    models = [load_checkpoint(p) for p in paths]
+    first = models[0]
+    for path, model in zip(paths[1:], models[1:]):
+        if model.config != first.config:
+            raise CheckpointError(f"{path}: another model config than {paths[0]}; only one model's checkpoints average")
+        for name in ("mean", "std"):
+            a, b = getattr(first.stats, name), getattr(model.stats, name)
+            if not torch.allclose(a, b, rtol=1e-4, atol=1e-6):
+                raise CheckpointError(
+                    f"{path}: motion {name} differs from {paths[0]}'s (max {float((a - b).abs().max()):.3g}); "
+                    "checkpoints normalised differently do not average"
+                )
+    states = [m.state_dict() for m in models]
+    with torch.no_grad():
+        for key, tensor in first.state_dict().items():
+            if tensor.is_floating_point():
+                tensor.copy_(sum(s[key].double() * (w / total) for s, w in zip(states, weights)).to(tensor.dtype))
+    sources = [{"checkpoint": str(p), "weight": w / total} for p, w in zip(paths, weights)]
+    return save_checkpoint(first, out, extra={"averaged_from": json.dumps(sources)})

@@ -82,3 +82,42 @@ def test_fine_tuning_start_refuses_another_architecture(tmp_path):
     path = save_checkpoint(FlowMatching(_with_vocab(121)), tmp_path / "big")
     with pytest.raises(CheckpointError, match=r"(?s)cannot start this model.*text_embed.*\(122, 32\).*\(112, 32\)"):
         init_from_checkpoint(FlowMatching(_with_vocab(111)), path)
+
+
+def test_average_is_the_weighted_mean_and_records_its_sources(tmp_path):
+    from avatar_omnitalker.model.checkpoint import average_checkpoints
+
+    stats = MotionStats(torch.linspace(-1, 1, spec.MOTION_DIM), torch.linspace(0.1, 2, spec.MOTION_DIM))
+    a = randomize(FlowMatching(load_config("tiny"), stats), std=0.05, seed=1)
+    b = randomize(FlowMatching(load_config("tiny"), stats), std=0.05, seed=2)
+    pa, pb = save_checkpoint(a, tmp_path / "a"), save_checkpoint(b, tmp_path / "b")
+    path = average_checkpoints([pa, tmp_path / "b"], tmp_path / "soup", weights=[3, 1])
+    soup = load_checkpoint(path)
+    sa, sb = a.state_dict(), b.state_dict()
+    for key, tensor in soup.state_dict().items():
+        assert torch.allclose(tensor, 0.75 * sa[key] + 0.25 * sb[key], atol=1e-7), key
+    assert torch.equal(soup.stats.mean, stats.mean) and torch.equal(soup.stats.std, stats.std)
+    assert '"weight": 0.75' in read_metadata(path)["extra.averaged_from"]
+    assert str(pb.parent) in read_metadata(path)["extra.averaged_from"]
+
+
+def test_average_refuses_what_does_not_average_and_writes_nothing(tmp_path):
+    from avatar_omnitalker.model.checkpoint import average_checkpoints
+
+    stats = MotionStats(torch.zeros(spec.MOTION_DIM), torch.ones(spec.MOTION_DIM))
+    other_stats = MotionStats(torch.full((spec.MOTION_DIM,), 0.5), torch.ones(spec.MOTION_DIM))
+    a = save_checkpoint(FlowMatching(load_config("tiny"), stats), tmp_path / "a")
+    b = save_checkpoint(FlowMatching(load_config("tiny"), other_stats), tmp_path / "b")
+    c = save_checkpoint(FlowMatching(_with_vocab(121), stats), tmp_path / "c")
+    out = tmp_path / "soup"
+    with pytest.raises(CheckpointError, match="motion mean differs"):
+        average_checkpoints([a, b], out)
+    with pytest.raises(CheckpointError, match="another model config"):
+        average_checkpoints([a, c], out)
+    with pytest.raises(CheckpointError, match="2 weights for 3 checkpoints"):
+        average_checkpoints([a, a, a], out, weights=[1, 1])
+    with pytest.raises(CheckpointError, match="positive"):
+        average_checkpoints([a, a], out, weights=[1, float("nan")])
+    with pytest.raises(CheckpointError, match="at least two"):
+        average_checkpoints([a], out)
+    assert not out.exists()

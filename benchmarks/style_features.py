@@ -18,16 +18,14 @@ import json
 import numpy as np
 from corpus_listening import listening_parser, load
 
-from avatar_omnitalker import spec
-from avatar_omnitalker.eval.metrics import STYLE_FEATURES, rank1, style_stats
+from avatar_omnitalker.eval.metrics import STYLE_FEATURES, rank1, style_stats, yaw_spectrum
 from avatar_omnitalker.eval.report import cases, style_centroids
 
 
 def yaw_power_above(motion: np.ndarray, hz: float = 1.0) -> float:
-    """Share of head-yaw power (above 0.05 Hz) that lies above `hz`."""
-    yaw = motion[:, spec.HEAD_ROTATION][:, 1].astype(np.float64)
-    power = np.abs(np.fft.rfft((yaw - yaw.mean()) * np.hanning(len(yaw)))) ** 2
-    freqs = np.fft.rfftfreq(len(yaw), 1 / spec.FPS)
+    """Share of head-yaw power (above 0.05 Hz) that lies above `hz`, in the tempo feature's spectrum."""
+    freqs, amplitude = yaw_spectrum(motion)
+    power = amplitude**2
     return float(power[freqs > hz].sum() / max(power[freqs > 0.05].sum(), 1e-12))
 
 

@@ -100,14 +100,22 @@ STYLE_FEATURES = (
 )
 
 
+def yaw_spectrum(motion: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(frequencies in Hz, amplitudes) of the head's yaw, mean removed, Hann-windowed: the spectrum
+    whose centroid is the tempo feature. A clip of 8 frames or fewer has none (zeros)."""
+    yaw = np.asarray(motion, np.float64)[:, spec.HEAD_ROTATION][:, 1]
+    if len(yaw) <= 8:
+        return np.zeros(2), np.zeros(2)
+    yaw = yaw - yaw.mean()
+    return np.fft.rfftfreq(len(yaw), 1 / spec.FPS), np.abs(np.fft.rfft(yaw * np.hanning(len(yaw))))
+
+
 def style_stats(motion: np.ndarray) -> np.ndarray:
     """Observable style of a motion clip, one number per STYLE_FEATURES entry."""
     m = np.asarray(motion, np.float64)
     seconds = len(m) / spec.FPS
     rot = m[:, spec.HEAD_ROTATION]
-    yaw = rot[:, 1] - rot[:, 1].mean()
-    spectrum = np.abs(np.fft.rfft(yaw * np.hanning(len(yaw)))) if len(yaw) > 8 else np.zeros(2)
-    freqs = np.fft.rfftfreq(len(yaw), 1 / spec.FPS) if len(yaw) > 8 else np.zeros(2)
+    freqs, spectrum = yaw_spectrum(m)
     band = (freqs > 0.05) & (freqs < 3.0)
     tempo = float((spectrum[band] * freqs[band]).sum() / max(spectrum[band].sum(), 1e-9)) if band.any() else 0.0
     blink = 0.5 * (m[:, IDX["eyeBlinkLeft"]] + m[:, IDX["eyeBlinkRight"]])

@@ -7,6 +7,7 @@ default. Weights are stored in float16 (loaded back into float32) to keep the pa
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -62,13 +63,13 @@ def fp16_copy(src: str | Path, dst: str | Path) -> bool:
 def save_reference(reference: Reference, path: Path) -> bool:
     """Saved unless `path` already holds the same arrays (False): npz members carry the time they
     were written, so an unchanged reference would otherwise differ byte for byte."""
-    if path.is_file():
-        with tempfile.TemporaryDirectory() as tmp:
-            fresh = reference.save(Path(tmp) / path.name)
+    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:  # beside it: the move is atomic
+        fresh = reference.save(Path(tmp) / path.name)
+        if path.is_file():
             with np.load(fresh, allow_pickle=False) as a, np.load(path, allow_pickle=False) as b:
                 if a.files == b.files and all(np.array_equal(a[k], b[k]) for k in a.files):
                     return False
-    reference.save(path)
+        os.replace(fresh, path)
     return True
 
 

@@ -8,6 +8,7 @@
 #           adds jieba + pypinyin, which the sessions phase needs: then carry no pack)
 #   there: TRAIN_S=270 bash benchmarks/gpu_lease.sh        (carry .carry and .whl)
 #          PHASES=train|sampler|sessions (comma-separated) picks the phases; all three by default
+#          CFG=config/train/builtin_open4_gpu.yaml trains that stage instead (carry .carry/pack-open4)
 #
 # Each phase has its own time cap, so one failing phase leaves the others' results.
 set -u
@@ -27,9 +28,9 @@ WHEELS=${WHEELS:-.whl}  # WHEELS=none where the packages are installed already
 if ls "$WHEELS"/*.whl >/dev/null 2>&1; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site "$WHEELS"/*.whl \
     || exit 1
-  export PYTHONPATH=/tmp/site:$PWD
+  export PYTHONPATH=/tmp/site:$PWD${PYTHONPATH:+:$PYTHONPATH}
 else
-  export PYTHONPATH=$PWD
+  export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
 fi
 export PYTHONUNBUFFERED=1
 OT="python3 -m avatar_omnitalker.cli"
@@ -38,8 +39,8 @@ python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_devic
 
 # ---- 1. natural-voice training: calibrate the step rate, then fill the time budget
 if has train; then
-CFG=config/train/builtin_voices_gpu.yaml
-RUN=runs/builtin-voices-gpu
+CFG=${CFG:-config/train/builtin_voices_gpu.yaml}  # CFG=config/train/builtin_open4_gpu.yaml: the open-text stage
+RUN=$(python3 -c "import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))['out'])" "$CFG")
 rm -rf "$RUN"  # a lease starts bare; here too, so the step rate is this run's
 start=$(date +%s)
 log "train: calibration"

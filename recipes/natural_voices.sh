@@ -13,8 +13,10 @@
 # docs/figures/builtin_voices_gpu_loss.png). `--gpu` below runs straight through, on the pack the
 # next lease carries (corpus-kokoro4's version-2 Mandarin and corpus-kokoro5's open text in place
 # of corpus-kokoro2 and -3). After it, `--gpu` runs the open-text stage on the CPU
-# (config/train/builtin_open.yaml, builtin_open2.yaml, builtin_open3.yaml); the checkpoint that
-# ships is the average of the second and third runs' steps 1,200 (`omnitalker average`).
+# (config/train/builtin_open.yaml, builtin_open2.yaml, builtin_open3.yaml), averages the second and
+# third runs' steps 1,200 (`omnitalker average`), and fine-tunes that soup on the GPU again
+# (config/train/builtin_open4_gpu.yaml, a second lease): the average of that run's steps 2,172 and
+# 4,173 ships.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 test -d runs/corpus-kokoro || { echo "run recipes/builtin.sh first (it makes runs/builtin and runs/corpus-kokoro)"; exit 2; }
@@ -59,7 +61,19 @@ if [ "${1:-}" = "--gpu" ]; then
     OMP_NUM_THREADS=2 omnitalker train --config config/train/builtin_open3.yaml --device cpu
     omnitalker average --checkpoint runs/builtin-open2-cpu/checkpoints/step-0001200 \
         --checkpoint runs/builtin-open3-cpu/checkpoints/step-0001200 --out runs/builtin-soup3
-    ckpt=runs/builtin-soup3
+    # the fourth open-text stage, back on the GPU: big batches on four corpora (72 min), three
+    # trainer calls as the lease made them (its rate calibration, the rest of the first call's
+    # budget, a second call of --steps 4200 stopped by its time limit at step 4,173, so its cosine
+    # ended 27 steps higher than this one's); the shipped weights are the even average of the
+    # steps that ended the two cosines
+    test -d .carry/pack-open4 || omnitalker pack-corpus --corpus runs/corpus-kokoro7 --corpus runs/corpus-kokoro6 \
+        --corpus runs/corpus-kokoro5 --corpus runs/corpus-kokoro4 --out .carry/pack-open4
+    for steps in 120 2172 4173; do
+        omnitalker train --config config/train/builtin_open4_gpu.yaml --init-from runs/builtin-soup3 --steps $steps
+    done
+    omnitalker average --checkpoint runs/builtin-open4-gpu/checkpoints/step-0002172 \
+        --checkpoint runs/builtin-open4-gpu/checkpoints/step-0004173 --out runs/builtin-soup4
+    ckpt=runs/builtin-soup4
 else
     OMP_NUM_THREADS=2 omnitalker train --config config/train/builtin_voices.yaml
     ckpt=runs/builtin-voices/checkpoints/step-0000600

@@ -46,9 +46,17 @@ start=$(date +%s)
 log "train: calibration"
 timeout 180 $OT \
   train --config $CFG --steps "$CAL_STEPS" --device "$DEVICE" > "$LOGS/train-1.log" 2>&1
-steps=$(python3 - "$RUN/loss.jsonl" "$TRAIN_S" "$start" <<'EOF'
+# Rounds, each a cosine that resumes the last: the calibration's rate runs low (the H200's first
+# 100-odd steps are slow), so a round can end early; while over MORE_S seconds are left, another
+# round fills them at the rate the last one measured. Each round's last step is kept (ENDS).
+ENDS=""
+round=2
+while :; do
+  steps=$(python3 - "$RUN/loss.jsonl" "$TRAIN_S" "$start" <<'EOF'
 import json, sys, time
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+cut = max((i for i in range(1, len(rows)) if rows[i]["seconds"] < rows[i - 1]["seconds"]), default=0)
+rows = rows[cut:]  # the last trainer process: its clock starts at 0
 b = rows[-1]
 a = rows[len(rows) // 2] if len(rows) > 2 else {"step": 0, "seconds": 0.0}  # the second half: past warm-up
 rate = (b["step"] - a["step"]) / max(1e-3, b["seconds"] - a["seconds"])
@@ -56,27 +64,38 @@ left = float(sys.argv[2]) - (time.time() - float(sys.argv[3]))
 print(int(b["step"] + rate * max(0.0, left - 25) * 0.95))
 EOF
 )
-log "train: $steps steps in all"
-timeout $((TRAIN_S + 60)) $OT \
-  train --config $CFG --device "$DEVICE" --steps "$steps" --time-limit $((TRAIN_S - $(date +%s) + start - 15)) \
-  > "$LOGS/train-2.log" 2>&1
-log "train: done ($(tail -c 300 "$LOGS/train-2.log" | tr '\r' '\n' | tail -1))"
+  done_steps=$(ls -d "$RUN"/checkpoints/step-* 2>/dev/null | tail -1)
+  [ "$steps" -gt "$((10#${done_steps##*-}))" ] || break  # no time left for a step
+  log "train: round $((round - 1)), to step $steps"
+  timeout $((TRAIN_S + 60)) $OT \
+    train --config $CFG --device "$DEVICE" --steps "$steps" --time-limit $((TRAIN_S - $(date +%s) + start - 15)) \
+    > "$LOGS/train-$round.log" 2>&1
+  last=$(ls -d "$RUN"/checkpoints/step-* 2>/dev/null | tail -1)
+  ENDS="$ENDS ${last##*/}"
+  log "train: round $((round - 1)) done ($(tail -c 300 "$LOGS/train-$round.log" | tr '\r' '\n' | tail -1))"
+  round=$((round + 1))
+  # another round only when this one reached its last step and over MORE_S s (+25 s reserve) are left
+  [ $((TRAIN_S - $(date +%s) + start)) -gt $((${MORE_S:-90} + 25)) ] && [ "$((10#${last##*-}))" -ge "$steps" ] || break
+done
 cp "$RUN/loss.jsonl" "$RUN/loss.png" "$LOGS/" 2>/dev/null
-python3 - "$RUN" "$OUT" <<'EOF'
-# the last checkpoint and the one nearest half-way, in float16 (as `ship` stores the built-in
-# model), each cut into parts under the 16 MiB a returned file may have
+python3 - "$RUN" "$OUT" $ENDS <<'EOF'
+# the last two rounds' last checkpoints (one round: its last and the one nearest half-way), in
+# float16 (as `ship` stores the built-in model), each cut into parts under the 16 MiB a returned
+# file may have
 import sys
 import tempfile
 from pathlib import Path
 
 from avatar_omnitalker.ship import fp16_copy
 
-run, out = Path(sys.argv[1]), Path(sys.argv[2])
+run, out, ends = Path(sys.argv[1]), Path(sys.argv[2]), sorted(set(sys.argv[3:]))
 done = sorted(p for p in (run / "checkpoints").glob("step-*") if (p / "model.safetensors").is_file())
 if done:
     last = done[-1]
     half = int(last.name.split("-")[1]) // 2
     mid = min(done[:-1], key=lambda p: abs(int(p.name.split("-")[1]) - half), default=None)
+    if len(ends) > 1:
+        mid = run / "checkpoints" / ends[-2]  # the end of the round before: a cosine's last step
     for ck in filter(None, (mid, last)):
         small = Path(tempfile.mkdtemp()) / "model.safetensors"
         fp16_copy(ck / "model.safetensors", small)

@@ -140,9 +140,11 @@ def average_checkpoints(paths: list[str | Path], out: str | Path, weights: list[
     if any(not w > 0 for w in weights):  # also refuses nan
         raise CheckpointError(f"weights must be positive, got {weights}")
     total = sum(weights)
-    models = [load_checkpoint(p) for p in paths]
-    first = models[0]
-    for path, model in zip(paths[1:], models[1:]):
+    first = load_checkpoint(paths[0])
+    # a running float64 sum, one checkpoint in memory beside it: soups of big presets fit
+    sums = {k: t.double() * (weights[0] / total) for k, t in first.state_dict().items() if t.is_floating_point()}
+    for path, weight in zip(paths[1:], weights[1:]):
+        model = load_checkpoint(path)
         if model.config != first.config:
             raise CheckpointError(f"{path}: another model config than {paths[0]}; only one model's checkpoints average")
         for name in ("mean", "std"):
@@ -152,10 +154,13 @@ def average_checkpoints(paths: list[str | Path], out: str | Path, weights: list[
                     f"{path}: motion {name} differs from {paths[0]}'s (max {float((a - b).abs().max()):.3g}); "
                     "checkpoints normalised differently do not average"
                 )
-    states = [m.state_dict() for m in models]
+        state = model.state_dict()
+        for key, acc in sums.items():
+            acc.add_(state[key].double(), alpha=weight / total)
+        del model, state
     with torch.no_grad():
         for key, tensor in first.state_dict().items():
-            if tensor.is_floating_point():
-                tensor.copy_(sum(s[key].double() * (w / total) for s, w in zip(states, weights)).to(tensor.dtype))
+            if key in sums:
+                tensor.copy_(sums[key].to(tensor.dtype))
     sources = [{"checkpoint": str(p), "weight": w / total} for p, w in zip(paths, weights)]
     return save_checkpoint(first, out, extra={"averaged_from": json.dumps(sources)})

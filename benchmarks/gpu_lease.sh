@@ -64,13 +64,15 @@ left = float(sys.argv[2]) - (time.time() - float(sys.argv[3]))
 print(int(b["step"] + rate * max(0.0, left - 25) * 0.95))
 EOF
 )
-  done_steps=$(ls -d "$RUN"/checkpoints/step-* 2>/dev/null | tail -1)
-  [ "$steps" -gt "$((10#${done_steps##*-}))" ] || break  # no time left for a step
+  at=$(ls -d "$RUN"/checkpoints/step-* 2>/dev/null | tail -1)
+  at=$((10#${at##*step-}0 / 10))  # the last saved step; 0 when none (a failed calibration)
+  [ -n "$steps" ] && [ "$steps" -gt "$at" ] || break  # no time left for a step, or no rate
   log "train: round $((round - 1)), to step $steps"
   timeout $((TRAIN_S + 60)) $OT \
     train --config $CFG --device "$DEVICE" --steps "$steps" --time-limit $((TRAIN_S - $(date +%s) + start - 15)) \
     > "$LOGS/train-$round.log" 2>&1
   last=$(ls -d "$RUN"/checkpoints/step-* 2>/dev/null | tail -1)
+  [ -n "$last" ] || break
   ENDS="$ENDS ${last##*/}"
   log "train: round $((round - 1)) done ($(tail -c 300 "$LOGS/train-$round.log" | tr '\r' '\n' | tail -1))"
   round=$((round + 1))

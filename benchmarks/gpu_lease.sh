@@ -49,6 +49,8 @@ timeout 180 $OT \
 # Rounds, each a cosine that resumes the last: the calibration's rate runs low (the H200's first
 # 100-odd steps are slow), so a round can end early; while over MORE_S seconds are left, another
 # round fills them at the rate the last one measured. Each round's last step is kept (ENDS).
+saved() { ls -d "$RUN"/checkpoints/step-* 2>/dev/null | tail -1; }  # the last saved checkpoint folder
+step_of() { local n=${1##*step-}; echo $((10#${n:-0})); }           # its step; 0 for none
 ENDS=""
 round=2
 while :; do
@@ -64,20 +66,18 @@ left = float(sys.argv[2]) - (time.time() - float(sys.argv[3]))
 print(int(b["step"] + rate * max(0.0, left - 25) * 0.95))
 EOF
 )
-  at=$(ls -d "$RUN"/checkpoints/step-* 2>/dev/null | tail -1)
-  at=$((10#${at##*step-}0 / 10))  # the last saved step; 0 when none (a failed calibration)
-  [ -n "$steps" ] && [ "$steps" -gt "$at" ] || break  # no time left for a step, or no rate
+  [ -n "$steps" ] && [ "$steps" -gt "$(step_of "$(saved)")" ] || break  # no rate, or no time left for a step
   log "train: round $((round - 1)), to step $steps"
   timeout $((TRAIN_S + 60)) $OT \
     train --config $CFG --device "$DEVICE" --steps "$steps" --time-limit $((TRAIN_S - $(date +%s) + start - 15)) \
     > "$LOGS/train-$round.log" 2>&1
-  last=$(ls -d "$RUN"/checkpoints/step-* 2>/dev/null | tail -1)
+  last=$(saved)
   [ -n "$last" ] || break
   ENDS="$ENDS ${last##*/}"
   log "train: round $((round - 1)) done ($(tail -c 300 "$LOGS/train-$round.log" | tr '\r' '\n' | tail -1))"
   round=$((round + 1))
   # another round only when this one reached its last step and over MORE_S s (+25 s reserve) are left
-  [ $((TRAIN_S - $(date +%s) + start)) -gt $((${MORE_S:-90} + 25)) ] && [ "$((10#${last##*-}))" -ge "$steps" ] || break
+  [ $((TRAIN_S - $(date +%s) + start)) -gt $((${MORE_S:-90} + 25)) ] && [ "$(step_of "$last")" -ge "$steps" ] || break
 done
 cp "$RUN/loss.jsonl" "$RUN/loss.png" "$LOGS/" 2>/dev/null
 python3 - "$RUN" "$OUT" $ENDS <<'EOF'

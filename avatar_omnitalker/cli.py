@@ -161,11 +161,13 @@ def _synth_corpus(args: argparse.Namespace) -> int:
         **({} if args.text_version is None else {"text_version": args.text_version}),
         open_text=args.open_text,
         **({} if args.open_share is None else {"open_share": args.open_share}),
+        split=args.split,
     )
     wall = time.perf_counter() - start
     logger.info(
-        "corpus in {} ({:.1f} min of audio; {:.1f} s wall time this run with {} worker(s))",
+        "corpus in {} ({}{:.1f} min of audio; {:.1f} s wall time this run with {} worker(s))",
         out,
+        f"the {args.split} split of " if args.split else "",
         args.minutes,
         wall,
         args.workers,
@@ -404,6 +406,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--open-share",
         type=float,
         help="probability that a sentence comes from --open-text (default: avatar_omnitalker.data.corpus.OPEN_SHARE)",
+    )
+    p.add_argument(
+        "--split",
+        choices=["train", "test"],
+        help="write only this split's sources, each as the whole corpus has it ('test': the held-out "
+        "speakers an evaluation reads, a quarter of the synthesis time)",
     )
     p.set_defaults(func=_synth_corpus)
     p = sub.add_parser(

@@ -39,6 +39,7 @@ MIXED_SHARE = 0.2  # of a Mandarin speaker's sentences, those with English words
 OPEN_SHARE = 0.5  # of a speaker's sentences, those from open text when a corpus is given some
 VOICES = {"en": ["en-us", "en", "en-gb-scotland", "en-gb-x-rp", "en-029", "en-us-nyc", "en-gb-x-gbclan"], "zh": ["cmn"]}
 ENGINES = ("espeak", "kokoro")
+SPLITS = ("train", "test")
 # Kokoro voices by language; the held-out ones never speak in training, alone or in a blend
 KOKORO_VOICES = {
     "en": {
@@ -246,7 +247,10 @@ def generate_corpus(
     text_version: int = TEXT_VERSION,
     open_text: str | Path | None = None,
     open_share: float = OPEN_SHARE,
+    split: str | None = None,
 ) -> Path:
+    """With `split` only that split's sources are written ("test": an evaluation corpus in a
+    quarter of the time); each is the source the whole corpus has at the same index."""
     out = Path(out)
     langs = list(langs)
     for lang in langs:
@@ -260,6 +264,8 @@ def generate_corpus(
         raise ValueError(f"--text-version must be one of {TEXT_VERSIONS}, got {text_version}")
     if not 0.0 <= open_share <= 1.0:
         raise ValueError(f"--open-share is a probability between 0 and 1, got {open_share}")
+    if split not in (None, *SPLITS):
+        raise ValueError(f"--split must be one of {SPLITS}, got {split!r}")
     opened = OpenText.load(open_text) if open_text is not None else None
     if opened is not None:
         missing = [lang for lang in langs if lang not in opened.pools]
@@ -293,6 +299,7 @@ def generate_corpus(
         "text_version": text_version,
         "mixed_share": mixed_share,
         "open_text": open_record,
+        "only_split": split,
         "speakers": [
             {
                 "speaker_id": s.speaker_id,
@@ -314,6 +321,7 @@ def generate_corpus(
         old.setdefault("text_version", 1)  # ... before the grammars had versions
         old.setdefault("mixed_share", 0.0)  # ... and before code-switched sentences
         old.setdefault("open_text", None)  # ... and before open text
+        old.setdefault("only_split", None)  # ... and before a corpus could hold one split
         for speaker in old.get("speakers", []):
             speaker.setdefault("engine", "espeak")
         if old["open_text"] and open_record and "keeps_mixed" not in old["open_text"]:
@@ -333,18 +341,30 @@ def generate_corpus(
     # One fresh process per shard: espeak-ng keeps state across utterances, so a shard is
     # reproducible only when its calls start from a fresh library, however the run is resumed.
     context = multiprocessing.get_context("spawn")
+    size = lambda k: len(_shard_indices(k, num_sources, speakers, split))
+    total = sum(size(k) for k in range(num_shards))
     with (
         ProcessPoolExecutor(max(1, workers), mp_context=context, max_tasks_per_child=1) as pool,
         tqdm(
-            total=num_sources,
-            initial=num_sources - sum(_shard_size(k, num_sources) for k in todo),
+            total=total,
+            initial=total - sum(size(k) for k in todo),
             desc="synth-corpus",
             unit="source",
         ) as bar,
     ):
         jobs = [
             pool.submit(
-                _write_shard, out, k, num_sources, speakers, seed, mixed_share, text_version, open_record, opened_path
+                _write_shard,
+                out,
+                k,
+                num_sources,
+                speakers,
+                seed,
+                mixed_share,
+                text_version,
+                open_record,
+                opened_path,
+                split,
             )
             for k in todo
         ]
@@ -353,8 +373,10 @@ def generate_corpus(
     return out
 
 
-def _shard_size(k: int, num_sources: int) -> int:
-    return min((k + 1) * SOURCES_PER_SHARD, num_sources) - k * SOURCES_PER_SHARD
+def _shard_indices(k: int, num_sources: int, speakers: list[Speaker], split: str | None) -> list[int]:
+    """The source indices shard k holds: source i is spoken by speakers[i % len(speakers)]."""
+    span = range(k * SOURCES_PER_SHARD, min((k + 1) * SOURCES_PER_SHARD, num_sources))
+    return [i for i in span if split is None or speakers[i % len(speakers)].split == split]
 
 
 def _differences(old: dict, new: dict) -> str:
@@ -374,6 +396,7 @@ def _write_shard(
     text_version: int,
     open_record: dict | None,
     open_text: str | None,
+    split: str | None = None,
 ) -> int:
     engine = make_engine(speakers[0].engine)
     opened = OpenText.load(open_text) if open_record and open_text else None
@@ -385,7 +408,7 @@ def _write_shard(
         generate_source(
             i, speakers[i % len(speakers)], seed, engine, mixed_share, text_version, opened, open_share, keeps_mixed
         )
-        for i in range(k * SOURCES_PER_SHARD, min((k + 1) * SOURCES_PER_SHARD, num_sources))
+        for i in _shard_indices(k, num_sources, speakers, split)
     ]
     write_shard(out, k, sources)
     return len(sources)

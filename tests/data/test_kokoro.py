@@ -140,3 +140,28 @@ def test_a_kokoro_corpus_records_engine_and_voice(kokoro_corpus):
         assert arrays["audio"].size == spec.samples_for_frames(len(arrays["motion"]))
         last = source.meta["segments"][-1]
         assert last["phonemes"][-1][2] <= last["end"] / spec.FPS + 1e-6
+
+
+def test_a_kokoro_test_split_corpus_is_exactly_the_whole_corpus_held_out_sources(kokoro, tmp_path):
+    """Kokoro keeps no state between calls, so a held-out source made alone (`--split test`, how
+    the evaluation corpus is made) is bit for bit the one the whole corpus holds at its index."""
+    from avatar_omnitalker.data.corpus import (
+        generate_corpus,
+        generate_source,
+        make_engine,
+        make_speakers,
+        speaker_count,
+    )
+    from avatar_omnitalker.data.shards import Corpus, from_pcm16, to_pcm16
+
+    settings = {"minutes": 2.0, "langs": ["en"], "seed": 8, "engine": "kokoro"}  # sources 0-3, 3 held out
+    part = Corpus(generate_corpus(tmp_path / "test", **settings, split="test"))
+    assert [s.meta["source_id"] for s in part.sources] == ["src00003"]
+    speakers = make_speakers(speaker_count(2.0, ["en"]), ["en"], 8, engine="kokoro")
+    engine = make_engine("kokoro")  # as a corpus worker makes it (one thread)
+    engine.synthesize(EN, KokoroVoice("en-us", ("af_sky",), (1.0,), 1.0))  # spoken before: no state kept
+    meta, arrays = generate_source(3, speakers[3], 8, engine)
+    assert json.loads(json.dumps(meta)) == part.sources[0].meta  # as a shard stores it
+    stored = part.arrays(part.sources[0])
+    assert np.array_equal(stored["audio"], from_pcm16(to_pcm16(arrays["audio"])))
+    assert np.array_equal(stored["motion"], arrays["motion"])

@@ -214,7 +214,7 @@ def _train(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from avatar_omnitalker.eval.report import run_eval, table
 
-    report = run_eval(PipelineConfig.from_args(args), args.corpus, args.out, args.per_source)
+    report = run_eval(PipelineConfig.from_args(args), args.corpus, args.out, args.per_source, args.sentence_offset)
     print(table(report))
     return 0
 
@@ -444,6 +444,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", required=True)
     p.add_argument("--out", required=True, help="report .json")
     p.add_argument("--per-source", type=int, default=2, help="sentences said per held-out source")
+    p.add_argument(
+        "--sentence-offset",
+        type=int,
+        default=0,
+        help="start each held-out sentence list at this index (a validation run: e.g. 22 hears English "
+        "and Mandarin sentences the default 40 cases do not)",
+    )
     PipelineConfig.add_arguments(p, skip=("reference", "renderer", "size"))
     p.set_defaults(func=_eval)
     p = sub.add_parser("train-vocoder", help="train a Vocos-architecture vocoder on a corpus's audio")

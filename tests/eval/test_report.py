@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from avatar_omnitalker.eval.report import _closer_to_own, voice_parts
 
@@ -20,3 +21,19 @@ def test_closer_to_own_strict_and_among_other_voices():
     assert not strict and distinct and 0.9 < sim < 1.0
     assert _closer_to_own(np.array([0.1, 1.0]), "a", refs, parts)[1:] == (False, False)
     assert _closer_to_own(np.array([1.0, -0.1]), "a", refs, parts)[1:] == (True, True)
+
+
+def test_a_sentence_offset_deals_sentences_the_default_run_does_not_hear(small_corpus):
+    """A validation run (`eval --sentence-offset`) must hear other held-out sentences than the
+    reported one, on the same speakers, so settings chosen on it are not chosen on the figures."""
+    from avatar_omnitalker.data.shards import Corpus
+    from avatar_omnitalker.eval.report import cases, heldout_sentences
+
+    corpus = Corpus(small_corpus)
+    reported, validation = cases(corpus, 2), cases(corpus, 2, sentence_offset=5)
+    assert [c.source.meta["source_id"] for c in reported] == [c.source.meta["source_id"] for c in validation]
+    assert not {c.text for c in reported} & {c.text for c in validation}
+    first = reported[0].sentence_set
+    assert validation[0].text == heldout_sentences(first)[5]
+    with pytest.raises(ValueError, match="sentence offset must be 0 or more"):
+        cases(corpus, 1, sentence_offset=-1)

@@ -1,0 +1,57 @@
+"""Is setting B better than setting A, beyond the noise of a few dozen cases? Paired eval reports.
+
+    python benchmarks/paired_reports.py A1.json B1.json [A2.json B2.json ...] [--boot 5000]
+
+Each pair is two `omnitalker eval` reports of the same cases (same corpus, seed, sentence offset)
+under two settings. Differences are taken case by case, pooled over the pairs, per sentence set,
+for the error rate and for the lip-to-speech correlation's clips; the 95 % interval of their mean
+comes from a bootstrap over cases. A pair whose cases differ is refused. Figures only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+
+SETS = ("en", "zh", "mixed")
+
+
+def paired_differences(pairs: list[tuple[dict, dict]]) -> dict[str, np.ndarray]:
+    """B - A of each case's error rate, pooled over the pairs, by sentence set."""
+    out: dict[str, list[float]] = {s: [] for s in SETS}
+    for a, b in pairs:
+        if [r["text"] for r in a["rows"]] != [r["text"] for r in b["rows"]]:
+            raise SystemExit("a pair of reports holds different cases: pair runs of one corpus, seed and offset")
+        for ra, rb in zip(a["rows"], b["rows"]):
+            out[ra["set"]].append(rb["gen_err"] - ra["gen_err"])
+    return {s: np.asarray(v) for s, v in out.items() if v}
+
+
+def interval(diffs: np.ndarray, boot: int, rng: np.random.Generator) -> tuple[float, float]:
+    means = rng.choice(diffs, (boot, len(diffs))).mean(1)
+    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("reports", nargs="+", help="A1 B1 [A2 B2 ...]: report .json files, settings A and B in turn")
+    p.add_argument("--boot", type=int, default=5000, help="bootstrap resamples")
+    args = p.parse_args()
+    if len(args.reports) % 2:
+        raise SystemExit("give reports in pairs: A1 B1 [A2 B2 ...]")
+    loaded = [json.loads(open(path, encoding="utf-8").read()) for path in args.reports]
+    pairs = list(zip(loaded[::2], loaded[1::2]))
+    diffs = paired_differences(pairs)
+    rng = np.random.default_rng(0)
+    print(f"{'set':<7}{'cases':>6}{'B - A':>9}{'95 % interval':>22}{'better':>8}{'worse':>7}")
+    for name, d in diffs.items():
+        lo, hi = interval(d, args.boot, rng)
+        print(f"{name:<7}{len(d):>6}{d.mean():>+9.4f}   ({lo:+.4f} to {hi:+.4f}){(d < 0).sum():>8}{(d > 0).sum():>7}")
+    corr = [(a["summary"]["gen"]["sync_corr"], b["summary"]["gen"]["sync_corr"]) for a, b in pairs]
+    print("lip-to-speech correlation, mean over pairs: A {:.3f}, B {:.3f}".format(*np.mean(corr, 0)))
+
+
+if __name__ == "__main__":
+    main()

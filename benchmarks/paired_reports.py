@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -41,7 +42,7 @@ def main() -> None:
     args = p.parse_args()
     if len(args.reports) % 2:
         raise SystemExit("give reports in pairs: A1 B1 [A2 B2 ...]")
-    loaded = [json.loads(open(path, encoding="utf-8").read()) for path in args.reports]
+    loaded = [json.loads(Path(path).read_text("utf-8")) for path in args.reports]
     pairs = list(zip(loaded[::2], loaded[1::2]))
     diffs = paired_differences(pairs)
     rng = np.random.default_rng(0)

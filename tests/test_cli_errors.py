@@ -251,3 +251,16 @@ def test_average_rejects_foreign_files_and_keeps_the_output(tmp_path, capsys):
     assert main(["average", "--checkpoint", str(junk), "--checkpoint", str(junk), "--out", str(out)]) == 2
     assert "not a safetensors file" in capsys.readouterr().err
     assert (out / "model.safetensors").read_bytes() == OLD and os.listdir(out) == ["model.safetensors"]
+
+
+def test_eval_refuses_a_negative_sentence_offset_before_loading_anything(tmp_path, capsys):
+    """The offset is checked before the corpus and the model are read (a junk checkpoint and a
+    missing corpus would fail later, with other messages), and the existing report survives."""
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"garbage")
+    out = tmp_path / "report.json"
+    out.write_bytes(OLD)
+    args = ["eval", "--corpus", str(tmp_path / "none"), "--out", str(out), "--checkpoint", str(junk)]
+    assert main([*args, "--sentence-offset", "-1"]) == 2
+    assert "the sentence offset must be 0 or more, got -1" in capsys.readouterr().err
+    assert out.read_bytes() == OLD and sorted(os.listdir(tmp_path)) == ["junk.safetensors", "report.json"]

@@ -87,6 +87,11 @@ def source_reference(corpus: Corpus, source: Source) -> Reference:
     return Reference.prepare(audio, spec.SAMPLE_RATE, motion, transcript, appearance, name=source.meta["speaker_id"])
 
 
+def check_sentence_offset(sentence_offset: int) -> None:
+    if sentence_offset < 0:
+        raise ValueError(f"the sentence offset must be 0 or more, got {sentence_offset}")
+
+
 def cases(
     corpus: Corpus,
     per_source: int = 1,
@@ -100,8 +105,7 @@ def cases(
     sources = corpus.split("test") if sources is None else sources
     if not sources:
         raise ValueError(f"{corpus.root}: no held-out (test split) sources to evaluate on")
-    if sentence_offset < 0:
-        raise ValueError(f"the sentence offset must be 0 or more, got {sentence_offset}")
+    check_sentence_offset(sentence_offset)
     engines: dict[str, object] = {}
     pools = {name: heldout_sentences(name) for name in sets}
     dealt = dict.fromkeys(pools, sentence_offset)
@@ -266,8 +270,10 @@ def table(report: dict) -> str:
 
 
 def run_eval(config: PipelineConfig, corpus_dir: str, out: str, per_source: int = 1, sentence_offset: int = 0) -> dict:
+    check_sentence_offset(sentence_offset)  # the arguments and the corpus fail before the model loads
+    corpus = Corpus(corpus_dir)
     pipeline = Pipeline.load(config)
-    report = evaluate(pipeline, Corpus(corpus_dir), per_source, sentence_offset)
+    report = evaluate(pipeline, corpus, per_source, sentence_offset)
     report["sentence_offset"] = sentence_offset
     report["checkpoint"] = str(config.checkpoint or "built-in")
     report["durations"] = pipeline.durations.source if pipeline.durations else "espeak"  # what timed the text

@@ -66,6 +66,8 @@ def main() -> None:
     for name, d in diffs.items():
         lo, hi = interval(d, args.boot, rng)
         print(f"{name:<7}{len(d):>6}{d.mean():>+9.4f}   ({lo:+.4f} to {hi:+.4f}){(d < 0).sum():>8}{(d > 0).sum():>7}")
+    corr = [(a["summary"]["gen"]["sync_corr"], b["summary"]["gen"]["sync_corr"]) for a, b in pairs]
+    print("lip-to-speech correlation, mean over pairs: A {:.3f}, B {:.3f}".format(*np.mean(corr, 0)))
     print(f"\n{'all cases':<25}{'cases':>6}{'B - A':>9}{'95 % interval':>22}{'better':>8}{'worse':>7}")
     for key, label, sign in CLIP_MEASURES:
         d = paired_differences(pairs, key, by_set=False).get("all")

@@ -32,12 +32,11 @@ CLIP_MEASURES = (
 def paired_differences(
     pairs: list[tuple[dict, dict]], key: str = "gen_err", by_set: bool = True
 ) -> dict[str, np.ndarray]:
-    """B - A of each case's `key`, pooled over the pairs, by sentence set (or all as "all");
-    cases where either report has no value (a clip too short to correlate) are left out."""
+    """B - A of each case's `key`, pooled over the pairs (checked in main to hold the same
+    cases), by sentence set (or all as "all"); cases where either report has no value (a clip
+    too short to correlate) are left out."""
     out: dict[str, list[float]] = {s: [] for s in SETS} if by_set else {"all": []}
     for a, b in pairs:
-        if [r["text"] for r in a["rows"]] != [r["text"] for r in b["rows"]]:
-            raise SystemExit("a pair of reports holds different cases: pair runs of one corpus, seed and offset")
         for ra, rb in zip(a["rows"], b["rows"]):
             va, vb = ra.get(key), rb.get(key)
             if va is None or vb is None or not np.isfinite(float(va)) or not np.isfinite(float(vb)):
@@ -60,6 +59,8 @@ def main() -> None:
         raise SystemExit("give reports in pairs: A1 B1 [A2 B2 ...]")
     loaded = [json.loads(Path(path).read_text("utf-8")) for path in args.reports]
     pairs = list(zip(loaded[::2], loaded[1::2]))
+    if any([r["text"] for r in a["rows"]] != [r["text"] for r in b["rows"]] for a, b in pairs):
+        raise SystemExit("a pair of reports holds different cases: pair runs of one corpus, seed and offset")
     diffs = paired_differences(pairs)
     rng = np.random.default_rng(0)
     print(f"{'set':<7}{'cases':>6}{'B - A':>9}{'95 % interval':>22}{'better':>8}{'worse':>7}")

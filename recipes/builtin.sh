@@ -45,14 +45,16 @@ python benchmarks/paired_reports.py runs/guidance/{dev-2,dev-2.5,dev-2-seed1,dev
 omnitalker average --checkpoint runs/builtin-open5-gpu/checkpoints/step-0001701 \
     --checkpoint runs/builtin-open5-gpu/checkpoints/step-0003250 --out runs/builtin-open5-ends
 mkdir -p runs/stage5
+dev_eval() {  # checkpoint, report name, further eval options
+    omnitalker eval --checkpoint "$1" --durations runs/durations-open/durations.safetensors --corpus runs/corpus-dev \
+        --out "runs/stage5/$2.json" --nfe 7 --per-source 2 "${@:3}"
+}
 for c in runs/builtin-soup4 runs/builtin-open5-gpu/checkpoints/step-0001701 runs/builtin-open5-gpu/checkpoints/step-0003250 \
     runs/builtin-open5-ends runs/builtin-soup5; do
     n=$(basename "$c")
-    for run in "dev-$n" "dev-$n-seed1 --seed 1" "val-$n --sentence-offset 22"; do
-        set -- $run
-        omnitalker eval --checkpoint "$c" --durations runs/durations-open/durations.safetensors --corpus runs/corpus-dev \
-            --out "runs/stage5/$1.json" --nfe 7 --per-source 2 "${@:2}"
-    done
+    dev_eval "$c" "dev-$n"
+    dev_eval "$c" "dev-$n-seed1" --seed 1
+    dev_eval "$c" "val-$n" --sentence-offset 22
 done
 python benchmarks/paired_reports.py runs/stage5/{dev-builtin-soup4,dev-builtin-soup5,dev-builtin-soup4-seed1}.json \
     runs/stage5/{dev-builtin-soup5-seed1,val-builtin-soup4,val-builtin-soup5}.json

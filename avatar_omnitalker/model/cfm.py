@@ -240,8 +240,8 @@ class FlowMatching(nn.Module):
         total_frames: Tensor | int,  # (b,) motion frames of reference + generation
         *,
         ref_frames: Tensor | int | None = None,  # (b,) reference motion frames; default nr_m
-        steps: int = 32,
-        cfg_strength: float = 2.0,
+        steps: int,  # no default here: the product's (infer/config.py) is the one place it is chosen
+        cfg_strength: float,
         sway: float | None = -1.0,
         method: str = "euler",
         epss: bool = True,

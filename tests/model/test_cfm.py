@@ -174,7 +174,7 @@ def test_text_embedding_computed_once_per_request(monkeypatch):
     calls = []
     original = model.backbone.text_embed.forward
     monkeypatch.setattr(model.backbone.text_embed, "forward", lambda *a, **k: calls.append(1) or original(*a, **k))
-    model.sample(*sampler_inputs()[:4], ref_frames=sampler_inputs()[4], steps=6, seed=0)
+    model.sample(*sampler_inputs()[:4], ref_frames=sampler_inputs()[4], steps=6, cfg_strength=2.0, seed=0)
     assert len(calls) == 2  # conditional and unconditional, not 2 per step
 
 
@@ -183,7 +183,7 @@ def test_sampler_is_seeded_and_keeps_the_reference(method):
     model = randomize(tiny_model(), std=0.1)
     ref_mel, ref_motion, text, total, ref_frames = sampler_inputs()
     run = lambda seed: model.sample(
-        ref_mel, ref_motion, text, total, ref_frames=ref_frames, steps=4, method=method, seed=seed
+        ref_mel, ref_motion, text, total, ref_frames=ref_frames, steps=4, cfg_strength=2.0, method=method, seed=seed
     )
     a, b, c = run(7), run(7), run(8)
     assert torch.equal(a.mel, b.mel) and torch.equal(a.motion, b.motion)
@@ -200,8 +200,8 @@ def test_batched_request_matches_single_request():
     """A request gets the same result whatever shares its batch (the handler's scheduler relies on it)."""
     model = randomize(tiny_model(), std=0.1)
     ref_mel, ref_motion, text, total, ref_frames = sampler_inputs()
-    both = model.sample(ref_mel, ref_motion, text, total, ref_frames=ref_frames, steps=4, seed=[3, 4])
-    alone = model.sample(ref_mel[1:], ref_motion[1:], text[1:], total[1:], ref_frames=ref_frames[1:], steps=4, seed=4)
+    both = model.sample(ref_mel, ref_motion, text, total, ref_frames=ref_frames, steps=4, cfg_strength=2.0, seed=[3, 4])
+    alone = model.sample(ref_mel[1:], ref_motion[1:], text[1:], total[1:], ref_frames=ref_frames[1:], steps=4, cfg_strength=2.0, seed=4)
     n = int(alone.mel_lens[0])
     assert torch.allclose(both.mel[1, :n], alone.mel[0, :n], atol=1e-3)  # float32 batching noise
     assert torch.allclose(both.motion[1, :16], alone.motion[0], atol=1e-3)
@@ -219,11 +219,11 @@ def test_sampler_rejects_bad_requests():
     model = tiny_model()
     ref_mel, ref_motion, text, _, ref_frames = sampler_inputs()
     with pytest.raises(ValueError, match="nothing to generate"):
-        model.sample(ref_mel, ref_motion, text, ref_frames, ref_frames=ref_frames, steps=2)
+        model.sample(ref_mel, ref_motion, text, ref_frames, ref_frames=ref_frames, steps=2, cfg_strength=2.0)
     with pytest.raises(ValueError, match="method"):
-        model.sample(ref_mel, ref_motion, text, 30, ref_frames=ref_frames, steps=2, method="rk4")
+        model.sample(ref_mel, ref_motion, text, 30, ref_frames=ref_frames, steps=2, cfg_strength=2.0, method="rk4")
     with pytest.raises(ValueError, match="reference mel has"):
-        model.sample(ref_mel[:, :10], ref_motion, text, 30, ref_frames=ref_frames, steps=2)
+        model.sample(ref_mel[:, :10], ref_motion, text, 30, ref_frames=ref_frames, steps=2, cfg_strength=2.0)
 
 
 def test_f5_duration_rule():

@@ -11,6 +11,7 @@ import numpy as np
 from loguru import logger
 
 from avatar_omnitalker import spec
+from avatar_omnitalker.data.splits import HELD_OUT, SPLITS, TRAIN
 from avatar_omnitalker.errors import ConfigError
 from avatar_omnitalker.infer.config import ENGINES, PipelineConfig
 from avatar_omnitalker.text.clean import NOTHING_TO_SAY, has_words
@@ -409,8 +410,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--split",
-        choices=["train", "test"],
-        help="write only this split's sources, each as the whole corpus has it ('test': the held-out "
+        choices=SPLITS,
+        help=f"write only this split's sources, each as the whole corpus has it ('{HELD_OUT}': the held-out "
         "speakers an evaluation reads, a quarter of the synthesis time)",
     )
     p.set_defaults(func=_synth_corpus)
@@ -438,7 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--corpus", action="append", required=True, help="an original corpus folder (repeatable)")
     p.add_argument("--out", required=True, help="new folder")
-    p.add_argument("--splits", default="train", help="comma-separated splits to keep (default: train)")
+    p.add_argument("--splits", default=TRAIN, help=f"comma-separated splits to keep (default: {TRAIN})")
     p.set_defaults(func=_pack_corpus)
     p = sub.add_parser("eval", help="score a checkpoint on a corpus's held-out speakers and sentences")
     p.add_argument("--corpus", required=True)

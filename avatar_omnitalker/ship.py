@@ -20,6 +20,7 @@ from safetensors.torch import save_file
 
 from avatar_omnitalker import spec
 from avatar_omnitalker.data.shards import Corpus
+from avatar_omnitalker.data.splits import HELD_OUT
 from avatar_omnitalker.fileio import atomic_path, folder_bytes
 from avatar_omnitalker.infer.reference import Reference
 from avatar_omnitalker.model.checkpoint import MODEL_FILE
@@ -83,7 +84,7 @@ def appearance_for(speaker_id: str, size: int = 256) -> np.ndarray:
 
 def pick_reference(corpus: Corpus, max_s: float = 6.0) -> Reference:
     """The first held-out English source: its first sentences (<= max_s) become the reference."""
-    for source in corpus.split("test"):
+    for source in corpus.split(HELD_OUT):
         if source.meta["lang"] != "en":
             continue
         audio, motion, transcript = corpus.opening(source, max_s)

@@ -15,6 +15,7 @@ import json
 import numpy as np
 from corpus_listening import listening_parser, load
 
+from avatar_omnitalker.data.splits import HELD_OUT
 from avatar_omnitalker.eval.report import heldout_sentences, source_reference
 
 
@@ -24,7 +25,7 @@ def main() -> None:
     evaluation = heldout_sentences(args.lang)
     rows: dict[str, list[float]] = {"grammar sentence": [], "evaluation sentence": []}
     seconds: dict[str, list[float]] = {k: [] for k in rows}
-    sources = [s for s in corpus.split("test") if s.meta["lang"] == args.lang][: args.n]
+    sources = [s for s in corpus.split(HELD_OUT) if s.meta["lang"] == args.lang][: args.n]
     for i, source in enumerate(sources):
         pipe.set_reference(source_reference(corpus, source))
         for name, text in (

@@ -15,6 +15,7 @@ import json
 import numpy as np
 from corpus_listening import listening_parser, load
 
+from avatar_omnitalker.data.splits import HELD_OUT, TRAIN
 from avatar_omnitalker.eval.report import heldout_sentences, source_reference
 
 
@@ -24,8 +25,8 @@ def main() -> None:
     heldout = heldout_sentences(args.lang)
     rows: dict[str, list[float]] = {"train speaker, its training sentence": [], "train speaker, held-out sentence": []}
     rows["held-out speaker, that training sentence"] = []
-    seen = [s for s in corpus.split("train") if s.meta["lang"] == args.lang][: args.n]
-    unseen = [s for s in corpus.split("test") if s.meta["lang"] == args.lang][: args.n]
+    seen = [s for s in corpus.split(TRAIN) if s.meta["lang"] == args.lang][: args.n]
+    unseen = [s for s in corpus.split(HELD_OUT) if s.meta["lang"] == args.lang][: args.n]
     for i, (src, other) in enumerate(zip(seen, unseen)):
         said = src.meta["segments"][-1]["text"]  # spoken in training, not part of the reference cut
         pipe.set_reference(source_reference(corpus, src))

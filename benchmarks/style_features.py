@@ -18,6 +18,7 @@ import json
 import numpy as np
 from corpus_listening import listening_parser, load
 
+from avatar_omnitalker.data.splits import HELD_OUT
 from avatar_omnitalker.eval.metrics import STYLE_FEATURES, rank1, style_stats, yaw_spectrum
 from avatar_omnitalker.eval.report import cases, style_centroids
 
@@ -32,7 +33,7 @@ def yaw_power_above(motion: np.ndarray, hz: float = 1.0) -> float:
 def main() -> None:
     args = listening_parser(checkpoint_required=False).parse_args()
     corpus, pipe, _ = load(args)
-    held_out = corpus.split("test")
+    held_out = corpus.split(HELD_OUT)
     centroids, scale = style_centroids(corpus, sorted({s.speaker_id for s in held_out}))
     stats: dict[str, list[np.ndarray]] = {"generated": [], "reference": [], "truth": []}
     hits: dict[str, list[bool]] = {k: [] for k in stats}

@@ -18,6 +18,7 @@ import random
 from avatar_omnitalker.data.corpus import MIXED_SHARE, OPEN_SHARE
 from avatar_omnitalker.data.open_text import OpenText
 from avatar_omnitalker.data.sentences import TEXT_VERSIONS, sentences
+from avatar_omnitalker.data.splits import TRAIN
 from avatar_omnitalker.eval.report import heldout_sentences
 from avatar_omnitalker.text.phonemes import PAUSE
 from avatar_omnitalker.text.timing import phonemize
@@ -29,8 +30,8 @@ def labels(text: str) -> list[str]:
 
 def sample(lang: str, version: int, n: int, seed: int, real: tuple[str, ...] = (), share: float = 0.0) -> list[str]:
     rng = random.Random(seed)
-    plain = sentences(lang, "train", version)
-    mixed = sentences("mixed", "train", version) if lang == "zh" else ()
+    plain = sentences(lang, TRAIN, version)
+    mixed = sentences("mixed", TRAIN, version) if lang == "zh" else ()
     out = []
     for _ in range(n):
         text = rng.choice(mixed) if mixed and rng.random() < MIXED_SHARE else rng.choice(plain)
@@ -72,7 +73,7 @@ def main() -> None:
             )
             print(f"| {name} | {version} | {phonemes:.3f} | {transitions:.3f} | {distinct} |")
         if opened is not None:
-            real = opened.sentences(lang, "train")
+            real = opened.sentences(lang, TRAIN)
             drawn = sample(lang, TEXT_VERSIONS[-1], args.sample, args.seed, real, args.open_share)
             phonemes, transitions, distinct = coverage(drawn, heldout_sentences(name))
             label = f"{TEXT_VERSIONS[-1]} + open text ({args.open_share:g})"

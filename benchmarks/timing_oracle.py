@@ -18,6 +18,7 @@ import numpy as np
 from corpus_listening import listening_parser, load
 
 from avatar_omnitalker import spec
+from avatar_omnitalker.data.splits import HELD_OUT, SPLITS
 from avatar_omnitalker.eval.report import REF_SECONDS, source_reference
 from avatar_omnitalker.infer.conditioning import AlignedText
 from avatar_omnitalker.model.duration import Durations
@@ -43,7 +44,7 @@ class CorpusTiming:
 def main() -> None:
     parser = listening_parser()
     parser.add_argument("--durations", required=True, help="a durations.safetensors (train-durations)")
-    parser.add_argument("--split", default="test", choices=("train", "test"))
+    parser.add_argument("--split", default=HELD_OUT, choices=SPLITS)
     args = parser.parse_args()
     corpus, pipe, ear = load(args, durations="espeak")  # each timing below is set on pipe.text
     durations = Durations.load(args.durations)

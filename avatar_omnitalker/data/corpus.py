@@ -27,6 +27,7 @@ from avatar_omnitalker.audio.resample import resample
 from avatar_omnitalker.data.open_text import OpenText
 from avatar_omnitalker.data.sentences import TEXT_VERSION, TEXT_VERSIONS, sentences
 from avatar_omnitalker.data.shards import FORMAT, shard_done, write_header, write_shard
+from avatar_omnitalker.data.splits import HELD_OUT, SPLITS, TRAIN
 from avatar_omnitalker.data.style import EMOTIONS, SpeakerStyle, face_motion
 from avatar_omnitalker.text.espeak import Espeak, Phoneme, Utterance, VoiceSettings
 
@@ -39,22 +40,21 @@ MIXED_SHARE = 0.2  # of a Mandarin speaker's sentences, those with English words
 OPEN_SHARE = 0.5  # of a speaker's sentences, those from open text when a corpus is given some
 VOICES = {"en": ["en-us", "en", "en-gb-scotland", "en-gb-x-rp", "en-029", "en-us-nyc", "en-gb-x-gbclan"], "zh": ["cmn"]}
 ENGINES = ("espeak", "kokoro")
-SPLITS = ("train", "test")
 # Kokoro voices by language; the held-out ones never speak in training, alone or in a blend
 KOKORO_VOICES = {
     "en": {
-        "train": [
+        TRAIN: [
             "af_heart", "af_bella", "af_nicole", "af_aoede", "af_kore", "af_sarah", "af_nova", "af_alloy",
             "af_jessica", "af_river", "am_michael", "am_fenrir", "am_eric", "am_liam", "am_onyx", "am_adam",
             "am_echo", "am_santa", "bf_emma", "bf_isabella", "bf_alice", "bm_george", "bm_lewis", "bm_daniel",
         ],
-        "test": ["af_sky", "am_puck", "bf_lily", "bm_fable"],
+        HELD_OUT: ["af_sky", "am_puck", "bf_lily", "bm_fable"],
     },
     "zh": {
         # zf_xiaoni is left out: whisper base mishears it on half the characters (0.51 CER on
         # held-out sentences; the other voices 0.04-0.17)
-        "train": ["zf_xiaoxiao", "zf_xiaobei", "zm_yunjian", "zm_yunxi", "zm_yunyang"],
-        "test": ["zf_xiaoyi", "zm_yunxia"],
+        TRAIN: ["zf_xiaoxiao", "zf_xiaobei", "zm_yunjian", "zm_yunxi", "zm_yunyang"],
+        HELD_OUT: ["zf_xiaoyi", "zm_yunxia"],
     },
 }  # fmt: skip
 VARIANTS = [
@@ -81,7 +81,7 @@ VARIANTS = [
 class Speaker:
     speaker_id: str
     lang: str
-    split: str  # "train" | "test" (held-out speakers)
+    split: str  # TRAIN | HELD_OUT
     voice: VoiceSettings | KokoroVoice
     style: SpeakerStyle
 
@@ -99,7 +99,7 @@ def make_speakers(
         # languages take turns by blocks of test_every speakers, so every language has held-out
         # speakers (turn by turn, the held-out slot would always fall on the same language)
         lang = langs[(i // test_every) % len(langs)]
-        split = "test" if i % test_every == test_every - 1 else "train"
+        split = HELD_OUT if i % test_every == test_every - 1 else TRAIN
         if engine == "kokoro":
             voice = _kokoro_voice(rng, lang, split)
         else:
@@ -249,7 +249,7 @@ def generate_corpus(
     open_share: float = OPEN_SHARE,
     split: str | None = None,
 ) -> Path:
-    """With `split` only that split's sources are written ("test": an evaluation corpus in a
+    """With `split` only that split's sources are written (HELD_OUT: an evaluation corpus in a
     quarter of the time); each is the source the whole corpus has at the same index."""
     out = Path(out)
     langs = list(langs)

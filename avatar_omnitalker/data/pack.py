@@ -15,10 +15,11 @@ import numpy as np
 from tqdm import tqdm
 
 from avatar_omnitalker.data.shards import Corpus, CorpusError, quantize_mel, shard_stem, write_header
+from avatar_omnitalker.data.splits import TRAIN
 from avatar_omnitalker.fileio import atomic_path
 
 
-def pack_corpus(sources: list[str | Path], out: str | Path, splits: tuple[str, ...] = ("train",)) -> dict:
+def pack_corpus(sources: list[str | Path], out: str | Path, splits: tuple[str, ...] = (TRAIN,)) -> dict:
     """Each corpus's sources of `splits` -> `out`, one shard per input shard; returns its header."""
     out = Path(out)
     if out.exists() and any(out.iterdir()):

@@ -19,6 +19,8 @@ import random
 from collections.abc import Sequence
 from functools import lru_cache
 
+from avatar_omnitalker.data.splits import HELD_OUT, SPLITS
+
 NAMES = [
     "Anna",
     "Ben",
@@ -301,7 +303,7 @@ TEXT_VERSIONS = (1, 2)
 @lru_cache(maxsize=16)
 def sentences(lang: str, split: str = "all", version: int = TEXT_VERSION) -> tuple[str, ...]:
     """Distinct sentences of `lang` ('en' | 'zh' | 'mixed': Mandarin with English words, version 2
-    on) in a fixed shuffled order; split 'train' | 'test' | 'all'."""
+    on) in a fixed shuffled order; split TRAIN | HELD_OUT | 'all'."""
     if lang not in GRAMMARS:
         raise ValueError(f"unknown language {lang!r}: one of {sorted(GRAMMARS)}")
     check_split(split)
@@ -313,7 +315,7 @@ def sentences(lang: str, split: str = "all", version: int = TEXT_VERSION) -> tup
 
 
 def check_split(split: str) -> None:
-    if split not in ("train", "test", "all"):
+    if split not in (*SPLITS, "all"):
         raise ValueError(f"unknown split {split!r}")
 
 
@@ -322,7 +324,7 @@ def split_of(pool: Sequence[str], split: str) -> tuple[str, ...]:
     check_split(split)
     if split == "all":
         return tuple(pool)
-    return tuple(s for i, s in enumerate(pool) if (i % 10 == 9) == (split == "test"))
+    return tuple(s for i, s in enumerate(pool) if (i % 10 == 9) == (split == HELD_OUT))
 
 
 def english_vocabulary(version: int = TEXT_VERSION) -> list[str]:

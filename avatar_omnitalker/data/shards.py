@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from avatar_omnitalker import spec
+from avatar_omnitalker.data.splits import TRAIN
 from avatar_omnitalker.errors import OmniTalkerError
 from avatar_omnitalker.fileio import atomic_path
 from avatar_omnitalker.motion.stats import MotionStats
@@ -160,7 +161,7 @@ class Corpus:
         audio = arrays["audio"][spec.samples_for_frames(a) : spec.samples_for_frames(b)]
         return audio, arrays["motion"][a:b], " ".join(s["text"] for s in segs[:n])
 
-    def motion_stats(self, split: str = "train") -> MotionStats:
+    def motion_stats(self, split: str = TRAIN) -> MotionStats:
         return MotionStats.from_clips(torch.from_numpy(self.arrays(s)["motion"]) for s in self.split(split))
 
 

@@ -26,6 +26,7 @@ from avatar_omnitalker.audio.resample import resample
 from avatar_omnitalker.audio.vocoder import decode_to_frames
 from avatar_omnitalker.data.corpus import make_engine, synthesize
 from avatar_omnitalker.data.shards import Corpus, Source
+from avatar_omnitalker.data.splits import HELD_OUT
 from avatar_omnitalker.data.style import EMOTIONS, SpeakerStyle, face_motion
 from avatar_omnitalker.eval.dvector import DVectorEncoder
 from avatar_omnitalker.eval.ear import Ear, error_rate
@@ -102,7 +103,7 @@ def cases(
     """Held-out sentences dealt round-robin over the held-out sources (or those a benchmark
     passes), each pool from its sentence `sentence_offset` on (a validation run chooses settings
     on sentences the reported run does not hear); ground truth made anew."""
-    sources = corpus.split("test") if sources is None else sources
+    sources = corpus.split(HELD_OUT) if sources is None else sources
     if not sources:
         raise ValueError(f"{corpus.root}: no held-out (test split) sources to evaluate on")
     check_sentence_offset(sentence_offset)
@@ -158,7 +159,7 @@ def _closer_to_own(
 def style_centroids(corpus: Corpus, speakers: list[str]) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Each held-out speaker's true motion style (style_stats over all their corpus motion), and
     each feature's spread across those speakers: what style rank-1 identifies a clip against."""
-    held_out = corpus.split("test")
+    held_out = corpus.split(HELD_OUT)
     centroids = {
         s: np.mean([style_stats(corpus.arrays(src)["motion"]) for src in held_out if src.speaker_id == s], 0)
         for s in speakers

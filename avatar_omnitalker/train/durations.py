@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from avatar_omnitalker import spec
 from avatar_omnitalker.data.shards import Corpus, Source
+from avatar_omnitalker.data.splits import HELD_OUT, TRAIN
 from avatar_omnitalker.model.duration import (
     FEATURES,
     PAUSE_FLOOR,
@@ -132,7 +133,7 @@ def train_durations(
     rng = np.random.default_rng(seed)
     out = Path(out)
     tokenizer = PhonemeTokenizer()
-    train, skipped = sentences(corpora, "train", tokenizer)
+    train, skipped = sentences(corpora, TRAIN, tokenizer)
     if not train:
         raise ValueError(f"{corpora}: no training sentence whose labels match espeak-ng's units")
     logger.info("duration model: {} training sentences ({} skipped: labels differ from espeak)", len(train), skipped)
@@ -156,7 +157,7 @@ def train_durations(
             curve.append((step, running / 50))
             running = 0.0
     model = Durations(net, tokenizer)
-    test, test_skipped = sentences(corpora, "test", tokenizer)
+    test, test_skipped = sentences(corpora, HELD_OUT, tokenizer)
     figures = {"train_sentences": len(train), "train_skipped": skipped, "steps": steps}
     figures |= {"heldout": evaluate(model, test), "heldout_skipped": test_skipped}
     logger.info("duration model, held-out speakers: {}", figures["heldout"])

@@ -26,6 +26,7 @@ from tqdm import tqdm
 from avatar_omnitalker import spec
 from avatar_omnitalker.data.dataset import PairDataset, collate, dynamic_batches
 from avatar_omnitalker.data.shards import Corpus
+from avatar_omnitalker.data.splits import TRAIN
 from avatar_omnitalker.model.cfm import FlowMatching
 from avatar_omnitalker.model.checkpoint import init_from_checkpoint, save_checkpoint
 from avatar_omnitalker.model.config import load_config
@@ -135,7 +136,7 @@ class Trainer:
             torch.cuda.set_device(self.device)
         self.out = Path(cfg.out)
         self.corpus = Corpus(cfg.corpus)
-        stats = self.corpus.motion_stats("train")
+        stats = self.corpus.motion_stats(TRAIN)
         model_cfg = load_config(cfg.model)
         vocab_name = vocab_for_mode(cfg.text_mode, model_cfg.vocab)
         tokenizer = tokenizer_for(vocab_name)
@@ -153,7 +154,7 @@ class Trainer:
             if cfg.freeze_audio:
                 for p in audio_branch_parameters(self.model.backbone):
                     p.requires_grad_(False)
-        self.dataset = PairDataset(self.corpus, "train", stats, tokenizer, cfg.seed, cfg.max_ref_s, cfg.max_target_s)
+        self.dataset = PairDataset(self.corpus, TRAIN, stats, tokenizer, cfg.seed, cfg.max_ref_s, cfg.max_target_s)
         self.stream = MicroBatchStream(self.dataset, cfg)
         params = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98))

@@ -25,6 +25,7 @@ from tqdm import tqdm
 from avatar_omnitalker import spec
 from avatar_omnitalker.audio.mel import MelExtractor
 from avatar_omnitalker.data.shards import Corpus
+from avatar_omnitalker.data.splits import TRAIN
 from avatar_omnitalker.fileio import atomic_path
 
 RESOLUTIONS = ((512, 128), (1024, 256), (2048, 512))
@@ -106,7 +107,7 @@ def train_vocoder(
         model.train()
     corpus = Corpus(corpus_dir)
     corpus.require_audio("vocoder training")
-    audio = [corpus.arrays(s)["audio"] for s in corpus.split("train")]
+    audio = [corpus.arrays(s)["audio"] for s in corpus.split(TRAIN)]
     mel = MelExtractor()
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.8, 0.99))
     seg = int(cfg.segment_s * spec.SAMPLE_RATE) // spec.HOP_LENGTH * spec.HOP_LENGTH

@@ -26,6 +26,7 @@ from avatar_omnitalker import spec
 from avatar_omnitalker.audio.loudness import active_frames, normalize_loudness
 from avatar_omnitalker.audio.mel import MelExtractor
 from avatar_omnitalker.data.shards import shard_done, write_header, write_shard
+from avatar_omnitalker.data.splits import TRAIN
 from avatar_omnitalker.text.timing import fit_phonemes
 from avatar_omnitalker.text.tokenizer import is_chinese
 from avatar_omnitalker.video.extract import extract_motion
@@ -132,7 +133,7 @@ def process_video(video: Path, row: dict, source_id: str, task_file: str | None)
     meta = {
         "source_id": source_id,
         "speaker_id": str(row.get("speaker") or video.stem),
-        "split": str(row.get("split") or "train"),
+        "split": str(row.get("split") or TRAIN),
         "lang": lang,
         "emotion": "unknown",
         "style": {},

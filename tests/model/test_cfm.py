@@ -201,7 +201,9 @@ def test_batched_request_matches_single_request():
     model = randomize(tiny_model(), std=0.1)
     ref_mel, ref_motion, text, total, ref_frames = sampler_inputs()
     both = model.sample(ref_mel, ref_motion, text, total, ref_frames=ref_frames, steps=4, cfg_strength=2.0, seed=[3, 4])
-    alone = model.sample(ref_mel[1:], ref_motion[1:], text[1:], total[1:], ref_frames=ref_frames[1:], steps=4, cfg_strength=2.0, seed=4)
+    alone = model.sample(
+        ref_mel[1:], ref_motion[1:], text[1:], total[1:], ref_frames=ref_frames[1:], steps=4, cfg_strength=2.0, seed=4
+    )
     n = int(alone.mel_lens[0])
     assert torch.allclose(both.mel[1, :n], alone.mel[0, :n], atol=1e-3)  # float32 batching noise
     assert torch.allclose(both.motion[1, :16], alone.motion[0], atol=1e-3)

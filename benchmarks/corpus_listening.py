@@ -24,12 +24,18 @@ def listening_parser(checkpoint_required: bool = True) -> argparse.ArgumentParse
     parser.add_argument("--lang", default="en", choices=("en", "zh"))
     parser.add_argument("--n", type=int, default=8)
     parser.add_argument("--nfe", type=int, default=7)
+    parser.add_argument("--cfg_motion", type=float, help="the motion branch's guidance (default: the pipeline's)")
     return parser
 
 
 def load(args: argparse.Namespace, durations: str = "auto") -> tuple[Corpus, Pipeline, Ear]:
     """The corpus, a CPU pipeline of args' checkpoint (its text timed by `durations`), and the eval's ear."""
     config = PipelineConfig(
-        checkpoint=args.checkpoint, vocoder=args.vocoder, nfe=args.nfe, device="cpu", durations=durations
+        checkpoint=args.checkpoint,
+        vocoder=args.vocoder,
+        nfe=args.nfe,
+        cfg_motion=getattr(args, "cfg_motion", None),
+        device="cpu",
+        durations=durations,
     )
     return Corpus(args.corpus), Pipeline.load(config), Ear(args.lang)

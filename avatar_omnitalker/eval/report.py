@@ -279,6 +279,7 @@ def run_eval(config: PipelineConfig, corpus_dir: str, out: str, per_source: int 
     report["checkpoint"] = str(config.checkpoint or "built-in")
     report["durations"] = pipeline.durations.source if pipeline.durations else "espeak"  # what timed the text
     report["nfe"] = config.nfe
+    report["cfg"], report["cfg_motion"] = config.cfg, config.cfg_motion
     with atomic_path(Path(out)) as tmp:
         Path(tmp).write_text(json.dumps(report, indent=1, ensure_ascii=False))
     logger.info("wrote {}", out)

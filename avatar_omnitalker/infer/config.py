@@ -52,6 +52,13 @@ class PipelineConfig:
     device: str = _opt("auto", "'auto' (CUDA when torch sees a GPU, else CPU), 'cpu', 'cuda' or 'cuda:N'")
     nfe: int = _opt(DEFAULT_NFE, "ODE steps (EPSS schedule at 5, 6, 7, 10, 12, 16)", 1, 64)
     cfg: float = _opt(DEFAULT_CFG, "classifier-free guidance strength", 0.0, 10.0)
+    cfg_motion: float | None = _opt(
+        None,
+        "the motion branch's own guidance strength; None: cfg. Higher gives larger head and jaw "
+        "motion that follows the speech's lips less closely",
+        0.0,
+        10.0,
+    )
     sway: float | None = _opt(-1.0, "sway sampling coefficient (None: uniform steps)", -1.0, 1.0)
     method: str = _opt("euler", "ODE solver: euler or midpoint", choices=METHODS)
     seed: int = _opt(0, "random seed (the same seed and text give the same output)", 0, 2**31 - 1)
@@ -117,8 +124,8 @@ class PipelineConfig:
                 raise ConfigError(f"{f.name} must be one of {meta['choices']}, got {value!r}")
         if not DEVICE_PATTERN.match(self.device):
             raise ConfigError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
-        if self.engine == "graphs" and self.cfg <= 0:
-            raise ConfigError("engine graphs captures the guided solve: it needs cfg > 0")
+        if self.engine == "graphs" and max(self.cfg, self.cfg_motion or 0.0) <= 0:
+            raise ConfigError("engine graphs captures the guided solve: it needs cfg > 0 (or cfg_motion > 0)")
         if self.engine == "onnx" and self.dtype == "bfloat16":
             raise ConfigError("dtype bfloat16 needs engine torch or graphs: the ONNX engine runs float32")
         if self.renderer not in RENDERERS and not str(self.renderer).endswith(".onnx"):

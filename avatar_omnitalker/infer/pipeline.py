@@ -70,9 +70,9 @@ def onnx_engine_for(model: FlowMatching, device: str):
     """The model's guided velocity on ONNX Runtime, exported on first use into the user cache
     (keyed by a hash of the weights and config, so a changed model is exported anew)."""
     from avatar_omnitalker.fileio import atomic_path, state_digest, user_cache
-    from avatar_omnitalker.model.onnx_engine import OnnxVelocity, export_velocity
+    from avatar_omnitalker.model.onnx_engine import GRAPH_VERSION, OnnxVelocity, export_velocity
 
-    digest = state_digest(model.state_dict(), repr(model.config))
+    digest = state_digest(model.state_dict(), f"{model.config!r} graph {GRAPH_VERSION}")
     path = user_cache("onnx", f"{model.config.name}-{digest}.onnx")
     if not path.is_file():
         with atomic_path(path) as tmp:
@@ -257,6 +257,7 @@ class Pipeline:
                 ref_frames=ref.frames,
                 steps=c.nfe,
                 cfg_strength=c.cfg,
+                motion_cfg_strength=c.cfg_motion,
                 sway=c.sway,
                 method=c.method,
                 seed=[seeds[job.index] for job in jobs],

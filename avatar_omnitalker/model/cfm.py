@@ -242,6 +242,7 @@ class FlowMatching(nn.Module):
         ref_frames: Tensor | int | None = None,  # (b,) reference motion frames; default nr_m
         steps: int,  # no default here: the product's (infer/config.py) is the one place it is chosen
         cfg_strength: float,
+        motion_cfg_strength: float | None = None,  # the motion branch's guidance; None: cfg_strength
         sway: float | None = -1.0,
         method: str = "euler",
         epss: bool = True,
@@ -250,7 +251,10 @@ class FlowMatching(nn.Module):
         engine: Callable[..., tuple[Tensor, Tensor]] | None = None,
     ) -> SampleOutput:
         """`engine` (e.g. model.onnx_engine.OnnxVelocity) replaces the guided network call; the
-        loop, schedule, noise and guidance stay this code's."""
+        loop, schedule, noise and guidance stay this code's. Both branches share one guided pass;
+        each has its own strength because they trade differently (stronger motion guidance: larger
+        head and jaw motion, looser lip sync; README "Settings tried after the fifth stage")."""
+        cfg = (cfg_strength, cfg_strength if motion_cfg_strength is None else motion_cfg_strength)
         s = self.setup(
             ref_mel,
             ref_motion,
@@ -258,21 +262,19 @@ class FlowMatching(nn.Module):
             total_frames,
             ref_frames=ref_frames,
             steps=steps,
-            cfg_strength=cfg_strength,
+            guided=max(cfg) > 0,
             sway=sway,
             method=method,
             epss=epss,
             seed=seed,
             generate_motion=generate_motion,
         )
-        if engine is not None and generate_motion and cfg_strength > 0:
+        if engine is not None and generate_motion and max(cfg) > 0:
             velocity = self._engine_velocity_fn(
-                engine, s.cond_a, s.cond_m, s.text_c, s.text_u, s.mel_lens, s.total, cfg_strength
+                engine, s.cond_a, s.cond_m, s.text_c, s.text_u, s.mel_lens, s.total, cfg
             )
         else:
-            velocity = self._velocity_fn(
-                s.cond_a, s.cond_m, s.text_c, s.text_u, s.audio_mask, s.motion_mask, cfg_strength
-            )
+            velocity = self._velocity_fn(s.cond_a, s.cond_m, s.text_c, s.text_u, s.audio_mask, s.motion_mask, cfg)
         xa, xm = self.integrate(velocity, s.xa, s.xm, s.ts, method)
         return self.finish(s, xa, xm)
 
@@ -286,7 +288,7 @@ class FlowMatching(nn.Module):
         *,
         ref_frames: Tensor | int | None,
         steps: int,
-        cfg_strength: float,
+        guided: bool,  # whether any branch is guided: the unconditional text is embedded then
         sway: float | None,
         method: str,
         epss: bool,
@@ -351,7 +353,7 @@ class FlowMatching(nn.Module):
         motion_mask = lens_to_mask(total, nm) if (padded and generate_motion) else None
         text = text.to(device)
         text_c = _pad_frames(self.backbone.embed_text(text, mel_lens, drop_text=False), na)  # once per request
-        text_u = _pad_frames(self.backbone.embed_text(text, mel_lens, drop_text=True), na) if cfg_strength > 0 else None
+        text_u = _pad_frames(self.backbone.embed_text(text, mel_lens, drop_text=True), na) if guided else None
 
         # the ODE state: xa (b, na, mel_dim) mel and xm (b, nm, motion_dim) motion, noise at t = 0
         xa, xm = self._noise(mel_lens, total if generate_motion else None, seed, dtype)
@@ -417,10 +419,11 @@ class FlowMatching(nn.Module):
         text_u: Tensor | None,
         audio_mask: Tensor | None,
         motion_mask: Tensor | None,
-        cfg_strength: float,
+        cfg: tuple[float, float],  # (audio, motion) guidance strengths
     ) -> Callable[[Tensor, Tensor, Tensor | None], tuple[Tensor, Tensor | None]]:
         b = cond_a.shape[0]
-        if cfg_strength <= 0:
+        cfg_audio, cfg_motion = cfg
+        if max(cfg) <= 0:
 
             def plain(t: Tensor, xa: Tensor, xm: Tensor | None) -> tuple[Tensor, Tensor | None]:
                 return self.backbone(
@@ -462,16 +465,16 @@ class FlowMatching(nn.Module):
                 mask_keys=True,
             )
             va_c, va_u = va.chunk(2)
-            va = va_c + (va_c - va_u) * cfg_strength
+            va = va_c + (va_c - va_u) * cfg_audio
             if vm is not None:
                 vm_c, vm_u = vm.chunk(2)
-                vm = vm_c + (vm_c - vm_u) * cfg_strength
+                vm = vm_c + (vm_c - vm_u) * cfg_motion
             return va, vm
 
         return guided
 
     def _engine_velocity_fn(
-        self, engine, cond_a, cond_m, text_c, text_u, mel_lens, total, cfg_strength
+        self, engine, cond_a, cond_m, text_c, text_u, mel_lens, total, cfg: tuple[float, float]
     ) -> Callable[[Tensor, Tensor, Tensor | None], tuple[Tensor, Tensor | None]]:
         """The guided step through an external engine: masks always given (all valid for one request)."""
         device, dtype = cond_a.device, cond_a.dtype
@@ -482,7 +485,7 @@ class FlowMatching(nn.Module):
             text_uncond=text_u.float(),
             audio_mask=lens_to_mask(mel_lens, cond_a.shape[1]),
             motion_mask=lens_to_mask(total, cond_m.shape[1]),
-            cfg=torch.tensor([float(cfg_strength)]),
+            cfg=torch.tensor([float(c) for c in cfg]),  # (2,) audio, motion
         )
 
         def step(t: Tensor, xa: Tensor, xm: Tensor | None) -> tuple[Tensor, Tensor | None]:

@@ -78,6 +78,7 @@ class GraphSampler:
         ref_frames: Tensor | int | None = None,
         steps: int,
         cfg_strength: float,
+        motion_cfg_strength: float | None = None,
         sway: float | None = -1.0,
         method: str = "euler",
         epss: bool = True,
@@ -87,7 +88,8 @@ class GraphSampler:
     ) -> SampleOutput:
         if engine is not None:
             raise ValueError("the graph sampler runs the torch model; an external engine has its own runtime")
-        if cfg_strength <= 0 or not generate_motion:
+        cfg = (float(cfg_strength), float(cfg_strength if motion_cfg_strength is None else motion_cfg_strength))
+        if max(cfg) <= 0 or not generate_motion:
             raise ValueError("the graph sampler captures the guided audio + motion solve (cfg > 0, with motion)")
         b = ref_mel.shape[0]
         bb, na, nm = self.buckets(b, int(_per_sample(total_frames, b, "total_frames").max()))
@@ -98,7 +100,7 @@ class GraphSampler:
             total_frames,
             ref_frames=ref_frames,
             steps=steps,
-            cfg_strength=cfg_strength,
+            guided=True,
             sway=sway,
             method=method,
             epss=epss,
@@ -106,11 +108,11 @@ class GraphSampler:
             generate_motion=True,
             frames=(na, nm),
         )
-        key = (bb, na, nm, steps, method, float(cfg_strength), tuple(s.ts.tolist()), s.xa.dtype)
+        key = (bb, na, nm, steps, method, cfg, tuple(s.ts.tolist()), s.xa.dtype)
         padded = _pad_batch(s, bb)
         captured = self._graphs.get(key)
         if captured is None:
-            captured = self._graphs[key] = self._capture(padded, method, cfg_strength)
+            captured = self._graphs[key] = self._capture(padded, method, cfg)
             logger.info(
                 "captured the solve for batch {} x {} frames, {} steps in {:.2f} s", bb, nm, steps, captured.seconds
             )
@@ -119,16 +121,14 @@ class GraphSampler:
             captured.graph.replay()
             xa, xm = captured.xa, captured.xm
         else:
-            xa, xm = self._solve(captured.inputs, method, cfg_strength)
+            xa, xm = self._solve(captured.inputs, method, cfg)
         return self.model.finish(s, xa[:b], xm[:b])
 
-    def _solve(self, s: SampleSetup, method: str, cfg_strength: float) -> tuple[Tensor, Tensor | None]:
-        velocity = self.model._velocity_fn(
-            s.cond_a, s.cond_m, s.text_c, s.text_u, s.audio_mask, s.motion_mask, cfg_strength
-        )
+    def _solve(self, s: SampleSetup, method: str, cfg: tuple[float, float]) -> tuple[Tensor, Tensor | None]:
+        velocity = self.model._velocity_fn(s.cond_a, s.cond_m, s.text_c, s.text_u, s.audio_mask, s.motion_mask, cfg)
         return self.model.integrate(velocity, s.xa, s.xm, s.ts, method)
 
-    def _capture(self, s: SampleSetup, method: str, cfg_strength: float) -> _Captured:
+    def _capture(self, s: SampleSetup, method: str, cfg: tuple[float, float]) -> _Captured:
         start = time.perf_counter()
         static = _clone(s)
         if not self.capture:
@@ -136,11 +136,11 @@ class GraphSampler:
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):  # warm-up: kernels chosen, workspaces allocated, outside the graph
-            self._solve(static, method, cfg_strength)
+            self._solve(static, method, cfg)
         torch.cuda.current_stream().wait_stream(side)
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph, pool=self._pool):
-            xa, xm = self._solve(static, method, cfg_strength)
+            xa, xm = self._solve(static, method, cfg)
         torch.cuda.synchronize()
         return _Captured(graph, static, xa, xm, time.perf_counter() - start)
 

@@ -28,6 +28,10 @@ INPUTS = [
     "cfg",
 ]
 OUTPUTS = ["v_audio", "v_motion"]
+# Bumped whenever the graph's inputs or outputs change: part of the cache key of exported graphs,
+# so a graph exported by an older version is exported anew rather than fed inputs it lacks.
+# 2: `cfg` holds (audio, motion) strengths.
+GRAPH_VERSION = 2
 
 
 class GuidedVelocity(nn.Module):
@@ -48,7 +52,7 @@ class GuidedVelocity(nn.Module):
         text_uncond: Tensor,  # (b, na, text_dim)
         audio_mask: Tensor,  # (b, na) bool
         motion_mask: Tensor,  # (b, nm) bool
-        cfg: Tensor,  # (1,) guidance strength
+        cfg: Tensor,  # (2,) guidance strengths: audio, motion
     ) -> tuple[Tensor, Tensor]:
         b = x_audio.shape[0]
         two = lambda x: torch.cat((x, x), 0)
@@ -66,7 +70,7 @@ class GuidedVelocity(nn.Module):
         )
         va_c, va_u = va.chunk(2)
         vm_c, vm_u = vm.chunk(2)
-        return va_c + (va_c - va_u) * cfg, vm_c + (vm_c - vm_u) * cfg
+        return va_c + (va_c - va_u) * cfg[0:1], vm_c + (vm_c - vm_u) * cfg[1:2]
 
 
 def export_velocity(model: nn.Module, path: str | Path, frames: tuple[int, int] = (187, 50)) -> Path:
@@ -85,7 +89,7 @@ def export_velocity(model: nn.Module, path: str | Path, frames: tuple[int, int] 
         torch.randn(1, na, c.text_dim),
         torch.ones(1, na, dtype=torch.bool),
         torch.ones(1, nm, dtype=torch.bool),
-        torch.tensor([2.0]),
+        torch.tensor([2.0, 3.0]),
     )
     dynamic = {
         name: {0: "batch", 1: "mel"}

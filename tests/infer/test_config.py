@@ -30,6 +30,8 @@ from avatar_omnitalker.infer.pipeline import model_dtype, resolve_device
         (dict(dtype="float64"), "dtype must be one of"),
         (dict(engine="onnx", dtype="bfloat16"), "ONNX engine runs float32"),
         (dict(engine="graphs", cfg=0.0), "needs cfg > 0"),
+        (dict(cfg_motion=-1.0), "cfg_motion must be between 0.0 and 10.0"),
+        (dict(cfg_motion="lively"), "cfg_motion must be a number"),
     ],
 )
 def test_every_option_is_range_checked_with_a_message_naming_it(bad, message):
@@ -56,6 +58,8 @@ def test_command_line_options_come_from_the_fields_and_override_a_file(tmp_path)
     (tmp_path / "p.yaml").write_text("nfe: 12\nseed: 5\n")
     args = parser.parse_args(["--pipeline-config", str(tmp_path / "p.yaml"), "--seed", "9", "--cfg", "1.0"])
     assert PipelineConfig.from_args(args) == PipelineConfig(nfe=12, seed=9, cfg=1.0)
+    lively = PipelineConfig.from_args(parser.parse_args(["--cfg_motion", "4", "--cfg", "0", "--engine", "graphs"]))
+    assert (lively.cfg, lively.cfg_motion) == (0.0, 4.0)  # motion guided alone is still a guided solve
     with pytest.raises(ConfigError, match="^--nfe must be between"):
         PipelineConfig.from_args(parser.parse_args(["--nfe", "0"]))
 

@@ -54,11 +54,25 @@ def test_batched_synthesis_equals_one_by_one(pipe):
     assert np.allclose(both[1][1], alone[0][1], atol=1e-3)
 
 
-def test_the_graphs_engine_speaks_what_the_torch_engine_speaks(pipe):
+def test_motion_guidance_reaches_the_sampler(pipe):
+    texts, seeds = ["Good morning, my friend."], [5]
+    ((audio, motion),) = pipe.synthesize(texts, seeds)
+    same = Pipeline.load(pipe.config.replace(cfg_motion=pipe.config.cfg))
+    livelier = Pipeline.load(pipe.config.replace(cfg_motion=6.0))
+    ((same_audio, same_motion),) = same.synthesize(texts, seeds)
+    ((_, lively_motion),) = livelier.synthesize(texts, seeds)
+    assert np.array_equal(same_audio, audio) and np.array_equal(same_motion, motion)
+    assert lively_motion.shape == motion.shape and not np.allclose(lively_motion, motion, atol=1e-3)
+
+
+@pytest.mark.parametrize("cfg_motion", [None, 4.0])
+def test_the_graphs_engine_speaks_what_the_torch_engine_speaks(pipe, cfg_motion):
     """engine graphs pads each solve to a bucket (captured as a CUDA graph on a GPU; eager here)."""
-    graphs = Pipeline.load(PipelineConfig(nfe=2, device="cpu", engine="graphs", dtype="float32"))
+    torch_engine = pipe if cfg_motion is None else Pipeline.load(pipe.config.replace(cfg_motion=cfg_motion))
+    graphs = Pipeline.load(torch_engine.config.replace(engine="graphs"))
     texts, seeds = ["Good morning.", "See you soon, my friend!"], [5, 6]
-    for (a_audio, a_motion), (b_audio, b_motion) in zip(pipe.synthesize(texts, seeds), graphs.synthesize(texts, seeds)):
+    pairs = zip(torch_engine.synthesize(texts, seeds), graphs.synthesize(texts, seeds))
+    for (a_audio, a_motion), (b_audio, b_motion) in pairs:
         assert a_audio.shape == b_audio.shape and a_motion.shape == b_motion.shape
         np.testing.assert_allclose(b_motion, a_motion, atol=1e-3)
         np.testing.assert_allclose(b_audio, a_audio, atol=2e-3)
@@ -206,3 +220,23 @@ def test_durations_are_refused_for_implicit_text_and_a_missing_file_is_named(ali
     with pytest.raises(FileNotFoundError, match="duration model not found"):
         missing = str(tmp_path / "x.safetensors")
         Pipeline.load(PipelineConfig(checkpoint=str(aligned_run), device="cpu", durations=missing))
+
+
+def test_a_graph_exported_by_an_older_version_is_exported_anew(tmp_path, monkeypatch):
+    """The ONNX cache key holds the graph's version: after an upgrade that changes its inputs, an
+    old export in the user's cache is not fed inputs it lacks."""
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    from avatar_omnitalker.infer.pipeline import onnx_engine_for
+    from avatar_omnitalker.model import onnx_engine
+    from avatar_omnitalker.model.cfm import FlowMatching
+    from avatar_omnitalker.model.config import load_config
+    from tests.conftest import randomize
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    model = randomize(FlowMatching(load_config("tiny")), seed=1, std=0.1).eval()
+    onnx_engine_for(model, "cpu")
+    onnx_engine_for(model, "cpu")  # the same version: the cached graph
+    monkeypatch.setattr(onnx_engine, "GRAPH_VERSION", onnx_engine.GRAPH_VERSION + 1)
+    onnx_engine_for(model, "cpu")
+    assert len(list((tmp_path / "avatar-omnitalker" / "onnx").glob("*.onnx"))) == 2

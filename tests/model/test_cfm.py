@@ -134,7 +134,9 @@ def sampler_inputs(b: int = 2, seed: int = 0):
     return ref_mel, ref_motion, text, torch.tensor([20, 16][:b]), ref_frames
 
 
-def test_packed_cfg_equals_two_passes():
+# None: the motion branch takes the audio's strength; (0, 3.5): only motion guided, still one packed pass
+@pytest.mark.parametrize("audio_cfg, motion_cfg", [(2.0, None), (2.0, 3.5), (0.0, 3.5)])
+def test_packed_cfg_equals_two_passes(audio_cfg, motion_cfg):
     model = randomize(tiny_model(), std=0.1)
     ref_mel, ref_motion, text, total, ref_frames = sampler_inputs()
     captured = {}
@@ -145,8 +147,12 @@ def test_packed_cfg_equals_two_passes():
         return original(*args)
 
     model._velocity_fn = spy
-    model.sample(ref_mel, ref_motion, text, total, ref_frames=ref_frames, steps=1, cfg_strength=2.0, seed=0)
+    model.sample(
+        ref_mel, ref_motion, text, total, ref_frames=ref_frames, steps=1, cfg_strength=audio_cfg,
+        motion_cfg_strength=motion_cfg, seed=0,
+    )  # fmt: skip
     cond_a, cond_m, text_c, text_u, am, mm, _ = captured["args"]
+    w = audio_cfg if motion_cfg is None else motion_cfg
     guided = original(*captured["args"])
     g = torch.Generator().manual_seed(9)
     xa, xm, t = torch.randn(cond_a.shape, generator=g), torch.randn(cond_m.shape, generator=g), torch.tensor(0.3)
@@ -166,7 +172,19 @@ def test_packed_cfg_equals_two_passes():
             motion_mask=mm,
             drop_cond=True,
         )
-    assert torch.allclose(va, ca + 2.0 * (ca - ua), atol=1e-5) and torch.allclose(vm, cm + 2.0 * (cm - um), atol=1e-5)
+    assert torch.allclose(va, ca + audio_cfg * (ca - ua), atol=1e-5)
+    assert torch.allclose(vm, cm + w * (cm - um), atol=1e-5)
+
+
+def test_motion_guidance_defaults_to_the_audio_strength_and_moves_only_through_motion():
+    model = randomize(tiny_model(), std=0.1)
+    ref_mel, ref_motion, text, total, ref_frames = sampler_inputs()
+    run = lambda **kw: model.sample(
+        ref_mel, ref_motion, text, total, ref_frames=ref_frames, steps=4, cfg_strength=2.0, seed=5, **kw
+    )
+    same, default, livelier = run(motion_cfg_strength=2.0), run(), run(motion_cfg_strength=4.0)
+    assert torch.equal(same.mel, default.mel) and torch.equal(same.motion, default.motion)
+    assert not torch.allclose(livelier.motion, default.motion)
 
 
 def test_text_embedding_computed_once_per_request(monkeypatch):

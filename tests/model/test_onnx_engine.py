@@ -23,14 +23,16 @@ def exported(tmp_path_factory):
     return model, OnnxVelocity(path, "cpu")
 
 
-@pytest.mark.parametrize("frames, ref_frames", [(24, 8), (57, 20)])  # neither is the traced length
-def test_onnx_sample_equals_torch_sample(exported, frames, ref_frames):
+@pytest.mark.parametrize(
+    "frames, ref_frames, motion_cfg", [(24, 8, None), (57, 20, 4.0)]
+)  # neither is the traced length; the graph takes the motion branch's own strength too
+def test_onnx_sample_equals_torch_sample(exported, frames, ref_frames, motion_cfg):
     model, engine = exported
     c = model.config.model
     ref_mel = torch.randn(1, 80, c.mel_dim)
     ref_motion = torch.randn(1, ref_frames, c.motion_dim)
     text = torch.randint(0, c.text_vocab_size, (1, 40))
-    kwargs = dict(ref_frames=ref_frames, steps=4, cfg_strength=2.0, seed=3)
+    kwargs = dict(ref_frames=ref_frames, steps=4, cfg_strength=2.0, motion_cfg_strength=motion_cfg, seed=3)
     expected = model.sample(ref_mel, ref_motion, text, frames, **kwargs)
     got = model.sample(ref_mel, ref_motion, text, frames, engine=engine, **kwargs)
     assert got.mel.shape == expected.mel.shape and got.motion.shape == expected.motion.shape

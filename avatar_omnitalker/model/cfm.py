@@ -103,6 +103,11 @@ def timesteps(steps: int, sway: float | None, epss: bool, device: torch.device |
     return t
 
 
+def guidance(cfg_strength: float, motion_cfg_strength: float | None) -> tuple[float, float]:
+    """(audio, motion) guidance strengths; the motion branch takes the audio's unless given its own."""
+    return float(cfg_strength), float(cfg_strength if motion_cfg_strength is None else motion_cfg_strength)
+
+
 def f5_duration(ref_frames: int, ref_text: str, gen_text: str, speed: float = 1.0) -> int:
     """F5-TTS's length rule in motion frames: reference + generated, scaled by UTF-8 length."""
     ref_len, gen_len = len(ref_text.encode("utf-8")), len(gen_text.encode("utf-8"))
@@ -254,7 +259,7 @@ class FlowMatching(nn.Module):
         loop, schedule, noise and guidance stay this code's. Both branches share one guided pass;
         each has its own strength because they trade differently (stronger motion guidance: larger
         head and jaw motion, looser lip sync; README "Settings tried after the fifth stage")."""
-        cfg = (cfg_strength, cfg_strength if motion_cfg_strength is None else motion_cfg_strength)
+        cfg = guidance(cfg_strength, motion_cfg_strength)
         s = self.setup(
             ref_mel,
             ref_motion,

@@ -23,7 +23,14 @@ import torch
 from loguru import logger
 from torch import Tensor
 
-from avatar_omnitalker.model.cfm import FlowMatching, SampleOutput, SampleSetup, _per_sample, mel_lens_for_frames
+from avatar_omnitalker.model.cfm import (
+    FlowMatching,
+    SampleOutput,
+    SampleSetup,
+    _per_sample,
+    guidance,
+    mel_lens_for_frames,
+)
 
 BUCKET_FRAMES = 50  # motion frames (2 s): a 30 s request uses at most 15 buckets of length
 
@@ -88,7 +95,7 @@ class GraphSampler:
     ) -> SampleOutput:
         if engine is not None:
             raise ValueError("the graph sampler runs the torch model; an external engine has its own runtime")
-        cfg = (float(cfg_strength), float(cfg_strength if motion_cfg_strength is None else motion_cfg_strength))
+        cfg = guidance(cfg_strength, motion_cfg_strength)
         if max(cfg) <= 0 or not generate_motion:
             raise ValueError("the graph sampler captures the guided audio + motion solve (cfg > 0, with motion)")
         b = ref_mel.shape[0]

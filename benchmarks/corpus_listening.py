@@ -34,7 +34,7 @@ def load(args: argparse.Namespace, durations: str = "auto") -> tuple[Corpus, Pip
         checkpoint=args.checkpoint,
         vocoder=args.vocoder,
         nfe=args.nfe,
-        cfg_motion=getattr(args, "cfg_motion", None),
+        cfg_motion=args.cfg_motion,
         device="cpu",
         durations=durations,
     )

@@ -69,6 +69,7 @@ class _Turn:
     text_ended: bool = False
     chunks: int = 0
     started: bool = False  # playing; until then generated parts wait in `held`
+    solving_since: float | None = None  # session clock when pending[0] was first seen being generated
     held: list = field(default_factory=list)  # ((audio, motion), ends the turn) joined, not yet on the timeline
 
 
@@ -202,6 +203,7 @@ class AvatarSession:
                 turn = self._turns[0]
                 while turn.pending and turn.pending[0][1].done():
                     chunk, fut = turn.pending.popleft()
+                    turn.solving_since = None
                     try:
                         audio, motion = fut.result()
                     except Exception as err:
@@ -212,6 +214,8 @@ class AvatarSession:
                         continue
                     self._learn_rate(chunk, audio)
                     self._play(turn, turn.joiner.push(audio, motion), False)
+                if turn.pending and turn.solving_since is None and turn.pending[0][1].running():
+                    turn.solving_since = self.clock()
                 done = not turn.pending and turn.text_ended
                 if done:
                     self._play(turn, turn.joiner.flush(), True)
@@ -233,20 +237,25 @@ class AvatarSession:
     def _may_start(self, turn: _Turn) -> bool:
         """Start a reply once no later chunk can arrive after playback reaches it. Chunks are made
         one after another, so chunk k (of the rest, durations d_1..d_k) is ready after
-        rtf x (d_1 + ... + d_k), while playback reaches it after ready + d_1 + ... + d_(k-1): the
-        reply may start when `ready` covers the largest rtf x R_k - R_(k-1) (with a margin). With
-        a fast model that is the first chunk alone; near real time it is most of the reply."""
+        rtf x (d_1 + ... + d_k) - s, where s is how long the first one has been generating (at
+        most its estimate), while playback reaches it after ready + d_1 + ... + d_(k-1): the reply
+        may start when `ready` covers the largest rtf x R_k - s - R_(k-1) (with a margin). With a
+        fast model that is the first chunk alone; near real time it is most of the reply. Counting
+        s matters when `ready` falls just short: without it the reply would wait for the whole
+        next chunk (1.5 s in the real engine on 2 cores) instead of a few frames."""
         ready = sum(part[0].size for part, _ in turn.held) + self.timeline.pending_samples()
         if ready == 0:
             return False
         per_char = self._seconds_per_char or self.scheduler.speech_per_char or DEFAULT_SECONDS_PER_CHAR
         rest = [chunk for chunk, _ in turn.pending] + [turn.chunker.pending_text]
         rtf = self.scheduler.rtf if self.scheduler.rtf is not None else 1.0
+        solving = 0.0 if turn.solving_since is None else self.clock() - turn.solving_since
+        done = min(solving, rtf * text_weight(rest[0]) * per_char)  # work already spent on pending[0]
         need = played = made = 0.0
         for chunk in rest:
             seconds = text_weight(chunk) * per_char
             made += seconds
-            need = max(need, rtf * made - played)
+            need = max(need, rtf * made - done - played)
             played += seconds
         return ready / spec.SAMPLE_RATE >= START_MARGIN * need
 

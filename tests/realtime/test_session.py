@@ -139,6 +139,64 @@ def test_a_reply_starts_only_when_what_is_ready_outlasts_generating_the_rest(pip
         scheduler.stop()
 
 
+def test_time_already_spent_on_the_next_chunk_counts_towards_starting(pipeline):
+    """Found in the real engine: 2.2 s ready against 2.3 s of (margined) work for the next chunk
+    made the reply wait 1.5 s for that whole chunk; counting the work already done on it starts
+    the reply a few frames later instead."""
+    from concurrent.futures import Future
+
+    from avatar_omnitalker.infer.chunking import TextChunker
+    from avatar_omnitalker.realtime.session import _Turn
+
+    session, scheduler = make_session(pipeline)
+    clock = session.clock
+    try:
+        session._seconds_per_char = 0.1
+        scheduler.rtf = 0.9  # the next chunk (3 s) is 2.7 s of work; 2 s ready
+        turn = _Turn("r", TextChunker())
+        turn.held.append(((np.zeros(spec.SAMPLE_RATE * 2, np.float32), np.zeros((50, spec.MOTION_DIM))), False))
+        fut = Future()
+        turn.pending.append(("x" * 30, fut))
+        session._turns.append(turn)
+        session._collect()
+        assert turn.solving_since is None and not turn.started, "queued, not yet generating: no credit"
+        fut.set_running_or_notify_cancel()
+        session._collect()
+        assert turn.solving_since == clock() and not turn.started
+        clock.wait(0.8)  # 1.9 s of work left: 2 s ready is short of it with the margin
+        session._collect()
+        assert not turn.started
+        clock.wait(0.2)  # 1.7 s left: covered
+        session._collect()
+        assert turn.started, "the reply starts while the next chunk is still being made"
+        fut.set_result((np.zeros(spec.SAMPLE_RATE * 3, np.float32), np.zeros((75, spec.MOTION_DIM), np.float32)))
+        session._collect()
+        assert turn.solving_since is None, "the credit goes with the chunk it was earned on"
+    finally:
+        scheduler.stop()
+
+
+def test_a_chunk_running_past_its_estimate_earns_no_more_than_the_estimate(pipeline):
+    from concurrent.futures import Future
+
+    from avatar_omnitalker.infer.chunking import TextChunker
+    from avatar_omnitalker.realtime.session import _Turn
+
+    session, scheduler = make_session(pipeline)
+    try:
+        session._seconds_per_char = 0.1
+        scheduler.rtf = 1.0  # real time: two 3 s chunks, each 3 s of work
+        turn = _Turn("r", TextChunker())
+        turn.held.append(((np.zeros(spec.SAMPLE_RATE, np.float32), np.zeros((25, spec.MOTION_DIM))), False))
+        turn.pending.extend([("x" * 30, Future()), ("y" * 30, Future())])
+        turn.solving_since = session.clock() - 60.0  # long overdue: credited with its 3 s estimate only
+        assert session._may_start(turn), "the first chunk counts as made; the second is made while it plays"
+        turn.pending.append(("z" * 60, Future()))  # 6 s of work that 3 s of playback cannot hide
+        assert not session._may_start(turn), "60 s of credit would have hidden it; 3 s does not"
+    finally:
+        scheduler.stop()
+
+
 def test_before_a_session_learns_its_voice_rate_it_uses_the_warm_up_rate(pipeline):
     from concurrent.futures import Future
 

@@ -9,7 +9,7 @@ How a batch is chosen: the head of the queue always goes (a reply's first chunk 
 of other sessions' later chunks); then first chunks, then requests of a length close to the
 head's (less padding, and the same CUDA-graph bucket); at most one request per session. With a
 `latency_budget_s`, requests are added only while the batch's predicted solve time stays within
-it, predicted from the measured seconds per unit of work (requests x longest text).
+it, predicted by the cost model fitted on the solves run so far (`cost.SolveCost`).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from loguru import logger
 from avatar_omnitalker import spec
 from avatar_omnitalker.infer.chunking import text_weight
 from avatar_omnitalker.infer.pipeline import Pipeline
+from avatar_omnitalker.realtime.cost import SolveCost
 
 RATE_SMOOTHING = 0.3  # weight of the newest measurement in the running figures (rtf, solve rate, speech rate)
 LENGTH_BUCKET = 40  # text weight (chars; a Hanzi counts 2) per length class when grouping a batch
@@ -32,11 +33,22 @@ LENGTH_BUCKET = 40  # text weight (chars; a Hanzi counts 2) per length class whe
 WARM_UP_TEXTS = ("Hello there!", "It is good to see you again, and I hope your day has gone well so far.")
 
 
+class Job(Future):
+    """A chunk's future. `expected_s`, set as its batch starts, is that batch's predicted solve
+    time (None before any solve was measured): on a CPU a chunk that shares a batch with another
+    session's takes about twice as long as alone, and a session deciding whether to start
+    playing must know it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.expected_s: float | None = None
+
+
 @dataclass
 class _Request:
     text: str
     seed: int
-    future: Future
+    future: Job
     key: object  # who asked: a batch takes at most one request per key
     first: bool = False  # the first chunk of a reply: served before later chunks
 
@@ -59,7 +71,7 @@ class BatchScheduler:
         self.pipeline = pipeline
         self.max_batch = max_batch
         self.latency_budget_s = latency_budget_s
-        self._seconds_per_unit: float | None = None  # solve seconds per (request x text weight)
+        self.cost = SolveCost(decay=1 - RATE_SMOOTHING)  # predicted seconds of a batch, refit per solve
         self._queue: deque[_Request] = deque()
         self._cond = threading.Condition()
         self._stopped = False
@@ -81,7 +93,7 @@ class BatchScheduler:
         start = time.monotonic()
         for measured in (False, True):
             if measured:
-                self.rtf = self._seconds_per_unit = None
+                self.rtf, self.cost = None, SolveCost(decay=1 - RATE_SMOOTHING)
             results = [self.submit(text, key=("warm-up", i)).result() for i, text in enumerate(texts)]
         weight = sum(_weight(t) for t in texts)
         self.speech_per_char = sum(audio.size for audio, _ in results) / spec.SAMPLE_RATE / weight
@@ -89,12 +101,12 @@ class BatchScheduler:
         logger.info("warmed up in {:.1f} s: real-time factor {:.3f}", seconds, self.rtf or float("nan"))
         return seconds
 
-    def submit(self, text: str, seed: int = 0, key: object = None, first: bool = False) -> Future:
+    def submit(self, text: str, seed: int = 0, key: object = None, first: bool = False) -> Job:
         """Queue one chunk; `key` (a session) gets at most one chunk per batch, so each session's
         next chunk is ready as early as possible instead of waiting for a whole turn. `first` (the
         first chunk of a reply, which a user is waiting for) goes ahead of other sessions' queued
         later chunks; a session's own chunks keep their order (its replies play in order)."""
-        fut: Future = Future()
+        fut = Job()
         request = _Request(text, seed, fut, key if key is not None else object(), first)
         with self._cond:
             if self._stopped:
@@ -121,6 +133,9 @@ class BatchScheduler:
                 chosen = {id(r) for r in batch}
                 rest = deque(r for r in self._queue if id(r) not in chosen)
                 self._queue = rest
+            expected = self.cost.predict(len(batch), max(_weight(r.text) for r in batch))
+            for r in batch:
+                r.future.expected_s = expected
             batch = [r for r in batch if r.future.set_running_or_notify_cancel()]
             if not batch:
                 continue
@@ -176,14 +191,16 @@ class BatchScheduler:
             longest = longer
         return batch
 
+    def solve_seconds(self, text: str) -> float | None:
+        """Predicted seconds to generate `text` alone; None before any solve was measured."""
+        return self.cost.predict(1, _weight(text))
+
     def _over_budget(self, n: int, longest: int) -> bool:
-        if self.latency_budget_s is None or self._seconds_per_unit is None:
-            return False
-        return self._seconds_per_unit * n * longest > self.latency_budget_s
+        predicted = self.cost.predict(n, longest)
+        return self.latency_budget_s is not None and predicted is not None and predicted > self.latency_budget_s
 
     def _measure(self, seconds: float, results: list, batch: list[_Request]) -> None:
-        units = len(batch) * max(_weight(r.text) for r in batch)
-        self._seconds_per_unit = smoothed(self._seconds_per_unit, seconds / units)
+        self.cost.observe(len(batch), max(_weight(r.text) for r in batch), seconds)
         audio_s = [res[0].size / spec.SAMPLE_RATE for res in results if res[0].size]
         if not audio_s:
             return

@@ -65,7 +65,7 @@ class _Turn:
     speech_id: str | None
     chunker: TextChunker
     joiner: Joiner = field(default_factory=Joiner)
-    pending: deque = field(default_factory=deque)  # (chunk text, Future) in order
+    pending: deque = field(default_factory=deque)  # (chunk text, Job) in order
     text_ended: bool = False
     chunks: int = 0
     started: bool = False  # playing; until then generated parts wait in `held`
@@ -236,26 +236,36 @@ class AvatarSession:
 
     def _may_start(self, turn: _Turn) -> bool:
         """Start a reply once no later chunk can arrive after playback reaches it. Chunks are made
-        one after another, so chunk k (of the rest, durations d_1..d_k) is ready after
-        rtf x (d_1 + ... + d_k) - s, where s is how long the first one has been generating (at
-        most its estimate), while playback reaches it after ready + d_1 + ... + d_(k-1): the reply
-        may start when `ready` covers the largest rtf x R_k - s - R_(k-1) (with a margin). With a
-        fast model that is the first chunk alone; near real time it is most of the reply. Counting
-        s matters when `ready` falls just short: without it the reply would wait for the whole
-        next chunk (1.5 s in the real engine on 2 cores) instead of a few frames."""
+        one after another: chunk k of the rest (durations d_1..d_k, solve times w_1..w_k) is
+        ready after w_1 + ... + w_k - s, where s is how long the first has been generating (at
+        most w_1), while playback reaches it after ready + d_1 + ... + d_(k-1). The reply may
+        start when `ready` covers the largest W_k - s - R_(k-1) (with a margin). With a fast
+        model that is the first chunk alone; near real time it is most of the reply.
+
+        w_i is the scheduler's fitted solve time for the chunk alone (its real-time factor x d_i
+        before any is fitted); for the chunk being generated, its batch's (`Job.expected_s`).
+        What the real engine on 2 cores showed: without s, a reply that fell just short waited
+        for the whole next chunk (1.5 s) instead of a few frames; without the batch's time, a
+        chunk solved beside another session's took twice its estimate, and the reply ran dry."""
         ready = sum(part[0].size for part, _ in turn.held) + self.timeline.pending_samples()
         if ready == 0:
             return False
         per_char = self._seconds_per_char or self.scheduler.speech_per_char or DEFAULT_SECONDS_PER_CHAR
         rest = [chunk for chunk, _ in turn.pending] + [turn.chunker.pending_text]
         rtf = self.scheduler.rtf if self.scheduler.rtf is not None else 1.0
-        solving = 0.0 if turn.solving_since is None else self.clock() - turn.solving_since
-        done = min(solving, rtf * text_weight(rest[0]) * per_char)  # work already spent on pending[0]
-        need = played = made = 0.0
-        for chunk in rest:
+        need = played = work = done = 0.0
+        for i, chunk in enumerate(rest):
+            if not chunk.strip():  # no text waiting yet, or spaces only: nothing to solve
+                continue
             seconds = text_weight(chunk) * per_char
-            made += seconds
-            need = max(need, rtf * made - done - played)
+            cost = self.scheduler.solve_seconds(chunk)
+            cost = rtf * seconds if cost is None else cost
+            if i == 0 and turn.solving_since is not None:  # pending[0], being generated
+                expected = turn.pending[0][1].expected_s
+                cost = cost if expected is None else expected
+                done = min(self.clock() - turn.solving_since, cost)
+            work += cost
+            need = max(need, work - done - played)
             played += seconds
         return ready / spec.SAMPLE_RATE >= START_MARGIN * need
 

@@ -10,6 +10,7 @@ import pytest
 
 from avatar_omnitalker.infer.config import PipelineConfig
 from avatar_omnitalker.infer.pipeline import Pipeline
+from avatar_omnitalker.realtime.cost import SolveCost
 from avatar_omnitalker.realtime.scheduler import BatchScheduler
 
 
@@ -163,6 +164,33 @@ def test_a_latency_budget_caps_the_batch_by_its_predicted_solve_time():
     assert sizes == [2, 2, 2]
     with pytest.raises(ValueError, match="latency_budget_s"):
         BatchScheduler(fake, latency_budget_s=0)
+
+
+def test_each_job_carries_its_batchs_predicted_solve_time():
+    """What a session's start rule reads: a chunk solved beside another costs the whole batch."""
+    fake = _Timed()
+    scheduler = BatchScheduler(fake, max_batch=8)
+    try:
+        first = scheduler.submit("x" * 40, 0, key="a")
+        first.result(30)
+        assert first.expected_s is None, "no rate measured before the first solve: no prediction"
+        scheduler.cost = SolveCost()  # a known cost, kept fixed for the check below
+        for n, longest in ((1, 10), (1, 100), (2, 50)):
+            scheduler.cost.observe(n, longest, n * (0.01 + 0.001 * longest))
+        scheduler._measure = lambda *args: None
+        blocker = scheduler.submit("Wait.", 0, key="blocker")
+        while not blocker.running():
+            time.sleep(0.01)
+        pair = [scheduler.submit("x" * 100, 0, key="a"), scheduler.submit("y" * 50, 0, key="b")]
+        fake.gate.set()
+        for f in [blocker, *pair]:
+            f.result(30)
+    finally:
+        scheduler.stop()
+    assert fake.calls[-1] == ["x" * 100, "y" * 50]
+    assert blocker.expected_s == pytest.approx(0.01 + 0.001 * 5)
+    assert [f.expected_s for f in pair] == pytest.approx([2 * (0.01 + 0.001 * 100)] * 2), "requests x longest"
+    assert scheduler.solve_seconds("z" * 30) == pytest.approx(0.01 + 0.001 * 30), "one request alone"
 
 
 class _Cold(_Timed):

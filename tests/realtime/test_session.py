@@ -10,7 +10,7 @@ import pytest
 from avatar_omnitalker import spec
 from avatar_omnitalker.infer.config import PipelineConfig
 from avatar_omnitalker.infer.pipeline import Pipeline
-from avatar_omnitalker.realtime.scheduler import BatchScheduler
+from avatar_omnitalker.realtime.scheduler import BatchScheduler, Job
 from avatar_omnitalker.realtime.session import AvatarSession, SessionSettings
 from avatar_omnitalker.render.factory import make_renderer
 
@@ -112,8 +112,6 @@ def make_session(pipeline, sink=None) -> tuple[AvatarSession, BatchScheduler]:
 
 
 def test_a_reply_starts_only_when_what_is_ready_outlasts_generating_the_rest(pipeline):
-    from concurrent.futures import Future
-
     from avatar_omnitalker.infer.chunking import TextChunker
     from avatar_omnitalker.realtime.session import _Turn
 
@@ -122,12 +120,12 @@ def test_a_reply_starts_only_when_what_is_ready_outlasts_generating_the_rest(pip
         session._seconds_per_char = 0.1  # 10 characters a second
         turn = _Turn("r", TextChunker())
         turn.held.append(((np.zeros(spec.SAMPLE_RATE * 2, np.float32), np.zeros((50, spec.MOTION_DIM))), False))
-        turn.pending.append(("x" * 30, Future()))  # 3 s of speech still to generate
+        turn.pending.append(("x" * 30, Job()))  # 3 s of speech still to generate
         scheduler.rtf = 0.5  # 1.5 s of work: 2 s ready covers it (with the margin)
         assert session._may_start(turn)
         scheduler.rtf = 0.9  # 2.7 s of work: 2 s ready would run dry
         assert not session._may_start(turn)
-        turn.pending.append(("y" * 30, Future()))  # a second 3 s chunk: made while the first one plays
+        turn.pending.append(("y" * 30, Job()))  # a second 3 s chunk: made while the first one plays
         scheduler.rtf = 0.5
         assert session._may_start(turn), "2 s ready covers 1.5 s of work; the 2nd chunk is made during the 1st"
         scheduler.rtf = 1.0  # real time: the first chunk's 3 s of work must be covered, later ones keep pace
@@ -143,8 +141,6 @@ def test_time_already_spent_on_the_next_chunk_counts_towards_starting(pipeline):
     """Found in the real engine: 2.2 s ready against 2.3 s of (margined) work for the next chunk
     made the reply wait 1.5 s for that whole chunk; counting the work already done on it starts
     the reply a few frames later instead."""
-    from concurrent.futures import Future
-
     from avatar_omnitalker.infer.chunking import TextChunker
     from avatar_omnitalker.realtime.session import _Turn
 
@@ -155,7 +151,7 @@ def test_time_already_spent_on_the_next_chunk_counts_towards_starting(pipeline):
         scheduler.rtf = 0.9  # the next chunk (3 s) is 2.7 s of work; 2 s ready
         turn = _Turn("r", TextChunker())
         turn.held.append(((np.zeros(spec.SAMPLE_RATE * 2, np.float32), np.zeros((50, spec.MOTION_DIM))), False))
-        fut = Future()
+        fut = Job()
         turn.pending.append(("x" * 30, fut))
         session._turns.append(turn)
         session._collect()
@@ -176,9 +172,63 @@ def test_time_already_spent_on_the_next_chunk_counts_towards_starting(pipeline):
         scheduler.stop()
 
 
-def test_a_chunk_running_past_its_estimate_earns_no_more_than_the_estimate(pipeline):
-    from concurrent.futures import Future
+def test_a_chunk_sharing_a_costly_batch_holds_the_start_until_that_batch_is_far_enough(pipeline):
+    """Two parametric sessions in the real engine: the first reply started on its voice's rtf while
+    its next chunk was solved beside the other session's first chunk, twice as long, and ran dry
+    for 3-26 frames. The batch's predicted time is what the rule must cover."""
+    from avatar_omnitalker.infer.chunking import TextChunker
+    from avatar_omnitalker.realtime.session import _Turn
 
+    session, scheduler = make_session(pipeline)
+    clock = session.clock
+    try:
+        session._seconds_per_char = 0.1
+        scheduler.rtf = 0.5  # alone, the next chunk (3 s) is 1.5 s of work: 2 s ready covers it
+        turn = _Turn("r", TextChunker())
+        turn.held.append(((np.zeros(spec.SAMPLE_RATE * 2, np.float32), np.zeros((50, spec.MOTION_DIM))), False))
+        job = Job()
+        job.expected_s = 3.0  # its batch: two requests, predicted 3 s
+        job.set_running_or_notify_cancel()
+        turn.pending.append(("x" * 30, job))
+        turn.solving_since = clock()
+        assert not session._may_start(turn), "2 s ready, 3 s until the chunk is made"
+        clock.wait(1.0)
+        assert not session._may_start(turn), "2 s left: short of 2 s ready with the margin"
+        clock.wait(0.3)
+        assert session._may_start(turn)
+        job.expected_s = None  # no rate measured yet: the rtf estimate stands
+        clock.now = turn.solving_since
+        assert session._may_start(turn)
+    finally:
+        scheduler.stop()
+
+
+def test_the_fitted_solve_cost_replaces_the_real_time_factor_once_known(pipeline):
+    """A short chunk costs mostly the fixed part of a solve, which a real-time factor (fitted on
+    longer ones) hides; text not yet arrived costs nothing."""
+    from avatar_omnitalker.infer.chunking import TextChunker
+    from avatar_omnitalker.realtime.cost import SolveCost
+    from avatar_omnitalker.realtime.session import _Turn
+
+    session, scheduler = make_session(pipeline)
+    try:
+        session._seconds_per_char = 0.1
+        scheduler.rtf = 0.1  # 0.05 s of work for the 0.5 s chunk below, by the real-time factor
+        turn = _Turn("r", TextChunker())
+        turn.held.append(((np.zeros(spec.SAMPLE_RATE, np.float32), np.zeros((25, spec.MOTION_DIM))), False))
+        turn.pending.append(("y" * 5, Job()))
+        assert session._may_start(turn)
+        scheduler.cost = SolveCost()
+        scheduler.cost.observe(1, 5, 1.0)
+        scheduler.cost.observe(1, 50, 1.0)  # 1 s a solve, whatever its length
+        assert not session._may_start(turn), "1 s ready against 1 s of solving (with the margin)"
+        turn.held.append(((np.zeros(spec.SAMPLE_RATE // 5, np.float32), np.zeros((5, spec.MOTION_DIM))), False))
+        assert session._may_start(turn), "1.2 s ready; the empty text still to come adds no solve"
+    finally:
+        scheduler.stop()
+
+
+def test_a_chunk_running_past_its_estimate_earns_no_more_than_the_estimate(pipeline):
     from avatar_omnitalker.infer.chunking import TextChunker
     from avatar_omnitalker.realtime.session import _Turn
 
@@ -188,18 +238,16 @@ def test_a_chunk_running_past_its_estimate_earns_no_more_than_the_estimate(pipel
         scheduler.rtf = 1.0  # real time: two 3 s chunks, each 3 s of work
         turn = _Turn("r", TextChunker())
         turn.held.append(((np.zeros(spec.SAMPLE_RATE, np.float32), np.zeros((25, spec.MOTION_DIM))), False))
-        turn.pending.extend([("x" * 30, Future()), ("y" * 30, Future())])
+        turn.pending.extend([("x" * 30, Job()), ("y" * 30, Job())])
         turn.solving_since = session.clock() - 60.0  # long overdue: credited with its 3 s estimate only
         assert session._may_start(turn), "the first chunk counts as made; the second is made while it plays"
-        turn.pending.append(("z" * 60, Future()))  # 6 s of work that 3 s of playback cannot hide
+        turn.pending.append(("z" * 60, Job()))  # 6 s of work that 3 s of playback cannot hide
         assert not session._may_start(turn), "60 s of credit would have hidden it; 3 s does not"
     finally:
         scheduler.stop()
 
 
 def test_before_a_session_learns_its_voice_rate_it_uses_the_warm_up_rate(pipeline):
-    from concurrent.futures import Future
-
     from avatar_omnitalker.infer.chunking import TextChunker
     from avatar_omnitalker.realtime.session import _Turn
 
@@ -207,7 +255,7 @@ def test_before_a_session_learns_its_voice_rate_it_uses_the_warm_up_rate(pipelin
     try:
         turn = _Turn("r", TextChunker())
         turn.held.append(((np.zeros(spec.SAMPLE_RATE * 2, np.float32), np.zeros((50, spec.MOTION_DIM))), False))
-        turn.pending.append(("x" * 30, Future()))
+        turn.pending.append(("x" * 30, Job()))
         scheduler.rtf = 0.5
         scheduler.speech_per_char = 0.1  # 3 s still to make: 1.5 s of work, covered by 2 s ready
         assert session._may_start(turn)

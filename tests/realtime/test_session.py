@@ -203,7 +203,7 @@ def test_a_chunk_sharing_a_costly_batch_holds_the_start_until_that_batch_is_far_
         scheduler.stop()
 
 
-def test_the_fitted_solve_cost_replaces_the_real_time_factor_once_known(pipeline):
+def test_a_short_chunk_is_costed_by_the_fitted_solve_time_when_the_real_time_factor_says_less(pipeline):
     """A short chunk costs mostly the fixed part of a solve, which a real-time factor (fitted on
     longer ones) hides; text not yet arrived costs nothing."""
     from avatar_omnitalker.infer.chunking import TextChunker
@@ -224,6 +224,31 @@ def test_the_fitted_solve_cost_replaces_the_real_time_factor_once_known(pipeline
         assert not session._may_start(turn), "1 s ready against 1 s of solving (with the margin)"
         turn.held.append(((np.zeros(spec.SAMPLE_RATE // 5, np.float32), np.zeros((5, spec.MOTION_DIM))), False))
         assert session._may_start(turn), "1.2 s ready; the empty text still to come adds no solve"
+    finally:
+        scheduler.stop()
+
+
+def test_when_sessions_share_the_batches_the_real_time_factor_still_holds_the_start(pipeline):
+    """Three sessions on 2 cores (`benchmarks/soak.py --sessions 3`): costed by the fitted solve
+    time alone, which knows nothing of the other sessions' requests in each batch, 16 of 40
+    replies ran dry; the real-time factor each request has lately seen carries that sharing."""
+    from avatar_omnitalker.infer.chunking import TextChunker
+    from avatar_omnitalker.realtime.cost import SolveCost
+    from avatar_omnitalker.realtime.session import _Turn
+
+    session, scheduler = make_session(pipeline)
+    try:
+        session._seconds_per_char = 0.1
+        scheduler.cost = SolveCost()
+        scheduler.cost.observe(1, 10, 0.3)
+        scheduler.cost.observe(1, 60, 0.4)  # alone, a 30-character chunk is 0.36 s of work
+        turn = _Turn("r", TextChunker())
+        turn.held.append(((np.zeros(spec.SAMPLE_RATE, np.float32), np.zeros((25, spec.MOTION_DIM))), False))
+        turn.pending.append(("x" * 30, Job()))  # 3 s of speech
+        scheduler.rtf = 0.1
+        assert session._may_start(turn)
+        scheduler.rtf = 0.9  # shared batches: 2.7 s of work
+        assert not session._may_start(turn)
     finally:
         scheduler.stop()
 

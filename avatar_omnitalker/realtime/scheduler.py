@@ -79,6 +79,7 @@ class BatchScheduler:
         self.failures = 0  # requests that failed even when run alone
         self.rtf: float | None = None  # running: batch seconds per second of audio each request got
         self.speech_per_char: float | None = None  # seconds of speech per text weight, from warm_up
+        self.overrun = 1.0  # running: a batch's measured seconds / its predicted (`Job.expected_s`)
         self._thread = threading.Thread(target=self._run, name="omnitalker-scheduler", daemon=True)
         self._thread.start()
 
@@ -93,7 +94,7 @@ class BatchScheduler:
         start = time.monotonic()
         for measured in (False, True):
             if measured:
-                self.rtf, self.cost = None, SolveCost(decay=1 - RATE_SMOOTHING)
+                self.rtf, self.cost, self.overrun = None, SolveCost(decay=1 - RATE_SMOOTHING), 1.0
             results = [self.submit(text, key=("warm-up", i)).result() for i, text in enumerate(texts)]
         weight = sum(_weight(t) for t in texts)
         self.speech_per_char = sum(audio.size for audio, _ in results) / spec.SAMPLE_RATE / weight
@@ -150,7 +151,7 @@ class BatchScheduler:
                 logger.warning("a batch of {} failed ({}); running each request alone", len(batch), err)
                 self._one_by_one(batch)
                 continue
-            self._measure(time.monotonic() - start, results, batch)
+            self._measure(time.monotonic() - start, results, batch, expected)
             for r, res in zip(batch, results):
                 r.future.set_result(res)
 
@@ -199,7 +200,9 @@ class BatchScheduler:
         predicted = self.cost.predict(n, longest)
         return self.latency_budget_s is not None and predicted is not None and predicted > self.latency_budget_s
 
-    def _measure(self, seconds: float, results: list, batch: list[_Request]) -> None:
+    def _measure(self, seconds: float, results: list, batch: list[_Request], expected: float | None = None) -> None:
+        if expected:  # how far the fit trails the load the process is under now
+            self.overrun = smoothed(self.overrun, seconds / expected)
         self.cost.observe(len(batch), max(_weight(r.text) for r in batch), seconds)
         audio_s = [res[0].size / spec.SAMPLE_RATE for res in results if res[0].size]
         if not audio_s:

@@ -246,6 +246,8 @@ class AvatarSession:
         lately seen, which carries how many sessions share the batches) and the scheduler's
         fitted solve time (the chunk's batch's, `Job.expected_s`, for the one being generated;
         alone for later ones), which carries a solve's fixed cost that makes short chunks dear.
+        The fitted time is scaled by the scheduler's overrun (how much longer solves lately took
+        than it predicted): a fit made while nothing was drawn trails a process drawing faces.
         What the real engine on 2 cores showed: without s, a reply that fell just short waited
         for the whole next chunk (1.5 s) instead of a few frames. What 3 sessions on 2 cores
         showed: the fitted time alone, blind to the sharing, let 16 of 40 replies run dry."""
@@ -262,7 +264,7 @@ class AvatarSession:
             seconds = text_weight(chunk) * per_char
             solving = i == 0 and turn.solving_since is not None  # pending[0], being generated
             predicted = turn.pending[0][1].expected_s if solving else self.scheduler.solve_seconds(chunk)
-            cost = max(rtf * seconds, predicted or 0.0)
+            cost = max(rtf * seconds, (predicted or 0.0) * self.scheduler.overrun)
             if solving:
                 done = min(self.clock() - turn.solving_since, cost)
             work += cost

@@ -193,6 +193,22 @@ def test_each_job_carries_its_batchs_predicted_solve_time():
     assert scheduler.solve_seconds("z" * 30) == pytest.approx(0.01 + 0.001 * 30), "one request alone"
 
 
+def test_a_batch_slower_than_predicted_raises_the_overrun():
+    """Solves under a renderer's load run 1.45-1.65x what the warm-up's unloaded solves predict;
+    the overrun carries that until the fit catches up."""
+    fake = _Timed()  # 100 characters: at least 0.1 s
+    scheduler = BatchScheduler(fake)
+    try:
+        scheduler.cost = SolveCost()
+        scheduler.cost.observe(1, 10, 0.005)
+        scheduler.cost.observe(1, 100, 0.05)  # predicts half of what the stand-in takes
+        assert scheduler.overrun == 1.0
+        scheduler.submit("x" * 100, 0, key="a").result(30)
+    finally:
+        scheduler.stop()
+    assert scheduler.overrun >= 0.7 + 0.3 * 2.0 - 1e-9, "measured / predicted >= 2, newest weighing 0.3"
+
+
 class _Cold(_Timed):
     """The stand-in with a process's first-solve cost: its first call takes 0.4 s more. Each
     request yields 0.05 s of speech per character."""

@@ -200,7 +200,7 @@ class BatchScheduler:
         predicted = self.cost.predict(n, longest)
         return self.latency_budget_s is not None and predicted is not None and predicted > self.latency_budget_s
 
-    def _measure(self, seconds: float, results: list, batch: list[_Request], expected: float | None = None) -> None:
+    def _measure(self, seconds: float, results: list, batch: list[_Request], expected: float | None) -> None:
         if expected:  # how far the fit trails the load the process is under now
             self.overrun = smoothed(self.overrun, seconds / expected)
         self.cost.observe(len(batch), max(_weight(r.text) for r in batch), seconds)

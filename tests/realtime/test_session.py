@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 
 from avatar_omnitalker import spec
+from avatar_omnitalker.infer.chunking import TextChunker
 from avatar_omnitalker.infer.config import PipelineConfig
 from avatar_omnitalker.infer.pipeline import Pipeline
+from avatar_omnitalker.realtime.cost import SolveCost
 from avatar_omnitalker.realtime.scheduler import BatchScheduler, Job
-from avatar_omnitalker.realtime.session import AvatarSession, SessionSettings
+from avatar_omnitalker.realtime.session import AvatarSession, SessionSettings, _Turn
 from avatar_omnitalker.render.factory import make_renderer
 
 
@@ -111,15 +113,19 @@ def make_session(pipeline, sink=None) -> tuple[AvatarSession, BatchScheduler]:
     return session, scheduler
 
 
-def test_a_reply_starts_only_when_what_is_ready_outlasts_generating_the_rest(pipeline):
-    from avatar_omnitalker.infer.chunking import TextChunker
-    from avatar_omnitalker.realtime.session import _Turn
+def held_turn(seconds: int) -> _Turn:
+    """A reply not yet playing, with `seconds` of generated speech held back."""
+    turn = _Turn("r", TextChunker())
+    audio = np.zeros(spec.SAMPLE_RATE * seconds, np.float32)
+    turn.held.append(((audio, np.zeros((seconds * spec.FPS, spec.MOTION_DIM))), False))
+    return turn
 
+
+def test_a_reply_starts_only_when_what_is_ready_outlasts_generating_the_rest(pipeline):
     session, scheduler = make_session(pipeline)
     try:
         session._seconds_per_char = 0.1  # 10 characters a second
-        turn = _Turn("r", TextChunker())
-        turn.held.append(((np.zeros(spec.SAMPLE_RATE * 2, np.float32), np.zeros((50, spec.MOTION_DIM))), False))
+        turn = held_turn(2)
         turn.pending.append(("x" * 30, Job()))  # 3 s of speech still to generate
         scheduler.rtf = 0.5  # 1.5 s of work: 2 s ready covers it (with the margin)
         assert session._may_start(turn)
@@ -141,16 +147,12 @@ def test_time_already_spent_on_the_next_chunk_counts_towards_starting(pipeline):
     """Found in the real engine: 2.2 s ready against 2.3 s of (margined) work for the next chunk
     made the reply wait 1.5 s for that whole chunk; counting the work already done on it starts
     the reply a few frames later instead."""
-    from avatar_omnitalker.infer.chunking import TextChunker
-    from avatar_omnitalker.realtime.session import _Turn
-
     session, scheduler = make_session(pipeline)
     clock = session.clock
     try:
         session._seconds_per_char = 0.1
         scheduler.rtf = 0.9  # the next chunk (3 s) is 2.7 s of work; 2 s ready
-        turn = _Turn("r", TextChunker())
-        turn.held.append(((np.zeros(spec.SAMPLE_RATE * 2, np.float32), np.zeros((50, spec.MOTION_DIM))), False))
+        turn = held_turn(2)
         fut = Job()
         turn.pending.append(("x" * 30, fut))
         session._turns.append(turn)
@@ -176,16 +178,12 @@ def test_a_chunk_sharing_a_costly_batch_holds_the_start_until_that_batch_is_far_
     """Two parametric sessions in the real engine: the first reply started on its voice's rtf while
     its next chunk was solved beside the other session's first chunk, twice as long, and ran dry
     for 3-26 frames. The batch's predicted time is what the rule must cover."""
-    from avatar_omnitalker.infer.chunking import TextChunker
-    from avatar_omnitalker.realtime.session import _Turn
-
     session, scheduler = make_session(pipeline)
     clock = session.clock
     try:
         session._seconds_per_char = 0.1
         scheduler.rtf = 0.5  # alone, the next chunk (3 s) is 1.5 s of work: 2 s ready covers it
-        turn = _Turn("r", TextChunker())
-        turn.held.append(((np.zeros(spec.SAMPLE_RATE * 2, np.float32), np.zeros((50, spec.MOTION_DIM))), False))
+        turn = held_turn(2)
         job = Job()
         job.expected_s = 3.0  # its batch: two requests, predicted 3 s
         job.set_running_or_notify_cancel()
@@ -206,16 +204,11 @@ def test_a_chunk_sharing_a_costly_batch_holds_the_start_until_that_batch_is_far_
 def test_a_short_chunk_is_costed_by_the_fitted_solve_time_when_the_real_time_factor_says_less(pipeline):
     """A short chunk costs mostly the fixed part of a solve, which a real-time factor (fitted on
     longer ones) hides; text not yet arrived costs nothing."""
-    from avatar_omnitalker.infer.chunking import TextChunker
-    from avatar_omnitalker.realtime.cost import SolveCost
-    from avatar_omnitalker.realtime.session import _Turn
-
     session, scheduler = make_session(pipeline)
     try:
         session._seconds_per_char = 0.1
         scheduler.rtf = 0.1  # 0.05 s of work for the 0.5 s chunk below, by the real-time factor
-        turn = _Turn("r", TextChunker())
-        turn.held.append(((np.zeros(spec.SAMPLE_RATE, np.float32), np.zeros((25, spec.MOTION_DIM))), False))
+        turn = held_turn(1)
         turn.pending.append(("y" * 5, Job()))
         assert session._may_start(turn)
         scheduler.cost = SolveCost()
@@ -232,18 +225,13 @@ def test_when_sessions_share_the_batches_the_real_time_factor_still_holds_the_st
     """Three sessions on 2 cores (`benchmarks/soak.py --sessions 3`): costed by the fitted solve
     time alone, which knows nothing of the other sessions' requests in each batch, 16 of 40
     replies ran dry; the real-time factor each request has lately seen carries that sharing."""
-    from avatar_omnitalker.infer.chunking import TextChunker
-    from avatar_omnitalker.realtime.cost import SolveCost
-    from avatar_omnitalker.realtime.session import _Turn
-
     session, scheduler = make_session(pipeline)
     try:
         session._seconds_per_char = 0.1
         scheduler.cost = SolveCost()
         scheduler.cost.observe(1, 10, 0.3)
         scheduler.cost.observe(1, 60, 0.4)  # alone, a 30-character chunk is 0.36 s of work
-        turn = _Turn("r", TextChunker())
-        turn.held.append(((np.zeros(spec.SAMPLE_RATE, np.float32), np.zeros((25, spec.MOTION_DIM))), False))
+        turn = held_turn(1)
         turn.pending.append(("x" * 30, Job()))  # 3 s of speech
         scheduler.rtf = 0.1
         assert session._may_start(turn)
@@ -257,15 +245,11 @@ def test_the_fitted_time_is_scaled_by_how_far_solves_have_overrun_it(pipeline):
     """Two sessions started at once on 2 cores: the first solves ran 1.45-1.65x (alone) and 1.2x
     (a pair) over the fit from the unloaded warm-up, against a 1.15 margin; replies ran dry in 6
     of 8 runs. Scaled by the measured overrun, 1 of 6."""
-    from avatar_omnitalker.infer.chunking import TextChunker
-    from avatar_omnitalker.realtime.session import _Turn
-
     session, scheduler = make_session(pipeline)
     try:
         session._seconds_per_char = 0.1
         scheduler.rtf = 0.1
-        turn = _Turn("r", TextChunker())
-        turn.held.append(((np.zeros(spec.SAMPLE_RATE * 2, np.float32), np.zeros((50, spec.MOTION_DIM))), False))
+        turn = held_turn(2)
         job = Job()
         job.expected_s = 1.5  # its batch, by the fit
         job.set_running_or_notify_cancel()
@@ -279,15 +263,11 @@ def test_the_fitted_time_is_scaled_by_how_far_solves_have_overrun_it(pipeline):
 
 
 def test_a_chunk_running_past_its_estimate_earns_no_more_than_the_estimate(pipeline):
-    from avatar_omnitalker.infer.chunking import TextChunker
-    from avatar_omnitalker.realtime.session import _Turn
-
     session, scheduler = make_session(pipeline)
     try:
         session._seconds_per_char = 0.1
         scheduler.rtf = 1.0  # real time: two 3 s chunks, each 3 s of work
-        turn = _Turn("r", TextChunker())
-        turn.held.append(((np.zeros(spec.SAMPLE_RATE, np.float32), np.zeros((25, spec.MOTION_DIM))), False))
+        turn = held_turn(1)
         turn.pending.extend([("x" * 30, Job()), ("y" * 30, Job())])
         turn.solving_since = session.clock() - 60.0  # long overdue: credited with its 3 s estimate only
         assert session._may_start(turn), "the first chunk counts as made; the second is made while it plays"
@@ -298,13 +278,9 @@ def test_a_chunk_running_past_its_estimate_earns_no_more_than_the_estimate(pipel
 
 
 def test_before_a_session_learns_its_voice_rate_it_uses_the_warm_up_rate(pipeline):
-    from avatar_omnitalker.infer.chunking import TextChunker
-    from avatar_omnitalker.realtime.session import _Turn
-
     session, scheduler = make_session(pipeline)
     try:
-        turn = _Turn("r", TextChunker())
-        turn.held.append(((np.zeros(spec.SAMPLE_RATE * 2, np.float32), np.zeros((50, spec.MOTION_DIM))), False))
+        turn = held_turn(2)
         turn.pending.append(("x" * 30, Job()))
         scheduler.rtf = 0.5
         scheduler.speech_per_char = 0.1  # 3 s still to make: 1.5 s of work, covered by 2 s ready

@@ -203,11 +203,12 @@ def _train(args: argparse.Namespace) -> int:
     log = train(cfg)
     if log:
         logger.info(
-            "step {}: loss {:.4f} (audio {:.4f}, motion {:.4f})",
+            "step {}: loss {:.4f} (audio {:.4f}, motion {:.4f}, motion delta {:.4f})",
             log[-1]["step"],
             log[-1]["loss"],
             log[-1]["audio"],
             log[-1]["motion"],
+            log[-1]["motion_delta"],
         )
     return 0
 

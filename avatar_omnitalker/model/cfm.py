@@ -51,6 +51,7 @@ class LossOutput:
     loss: Tensor  # weighted sum, what is optimised
     audio: Tensor  # mean squared velocity error on the audio target
     motion: Tensor  # same on the motion target (0 when the batch has no motion)
+    motion_delta: Tensor  # the same error's frame-to-frame difference (0 when the batch has no motion)
 
 
 @dataclass
@@ -210,12 +211,17 @@ class FlowMatching(nn.Module):
             drop_text=drop_all,
         )
         audio_loss = _masked_mse(va, x1a - x0a, audio_target)
-        motion_loss = torch.zeros((), device=device, dtype=audio_loss.dtype)
+        motion_loss = delta_loss = torch.zeros((), device=device, dtype=audio_loss.dtype)
         if vm is not None and motion_target is not None and motion_target.any():
             motion_loss = _masked_mse(vm, x1m - x0m, motion_target)
+            delta_loss = _delta_mse(vm, x1m - x0m, motion_target)
         flow = self.config.flow
-        loss = flow.audio_loss_weight * audio_loss + flow.motion_loss_weight * motion_loss
-        return LossOutput(loss, audio_loss.detach(), motion_loss.detach())
+        loss = (
+            flow.audio_loss_weight * audio_loss
+            + flow.motion_loss_weight * motion_loss
+            + flow.motion_delta_loss_weight * delta_loss
+        )
+        return LossOutput(loss, audio_loss.detach(), motion_loss.detach(), delta_loss.detach())
 
     def _check_batch(self, batch: TrainBatch) -> None:
         c = self.config.model
@@ -529,6 +535,19 @@ def _masked_mse(pred: Tensor, target: Tensor, mask: Tensor) -> Tensor:
     if not mask.any():
         raise ValueError("empty loss region: every sample's target has length 0")
     return F.mse_loss(pred.float(), target.float(), reduction="none")[mask].mean()
+
+
+def _delta_mse(pred: Tensor, target: Tensor, mask: Tensor) -> Tensor:
+    """Mean squared frame-to-frame change of the error (pred - target) over pairs of target frames.
+
+    The sampler sums velocities, so an error that flips sign from frame to frame is jitter in the
+    result; this term weighs such errors (high temporal frequencies) up to 4x, slow drift not at all.
+    """
+    pairs = mask[:, 1:] & mask[:, :-1]  # (b, n - 1)
+    if not pairs.any():
+        return torch.zeros((), device=pred.device, dtype=torch.float32)
+    err = pred.float() - target.float()  # (b, n, d)
+    return (err[:, 1:] - err[:, :-1]).pow(2)[pairs].mean()
 
 
 def _pad_frames(x: Tensor, n: int) -> Tensor:

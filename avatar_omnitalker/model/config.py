@@ -59,6 +59,9 @@ class FlowConfig:
     frac_lengths_mask: tuple[float, float] = (0.7, 1.0)  # F5 random-span masking
     audio_loss_weight: float = 1.0
     motion_loss_weight: float = 1.0
+    # weight of the same error's frame-to-frame difference on the motion target: flat MSE leaves
+    # the noise the network fails to cancel spread evenly over frequencies, which shows as jitter
+    motion_delta_loss_weight: float = 0.0
 
     def validate(self) -> None:
         for name in ("audio_drop_prob", "cond_drop_prob"):
@@ -68,7 +71,7 @@ class FlowConfig:
         _check(
             0 < lo <= hi <= 1, f"flow.frac_lengths_mask must satisfy 0 < lo <= hi <= 1, got {self.frac_lengths_mask}"
         )
-        for name in ("audio_loss_weight", "motion_loss_weight"):
+        for name in ("audio_loss_weight", "motion_loss_weight", "motion_delta_loss_weight"):
             _check(getattr(self, name) >= 0, f"flow.{name} must be >= 0, got {getattr(self, name)}")
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from avatar_omnitalker.model.config import ConfigError
+from avatar_omnitalker.model.config import ConfigError, ModelConfig, load_config
 from avatar_omnitalker.text.modes import TEXT_MODES
 
 
@@ -38,7 +38,8 @@ class TrainConfig:
     bf16: bool = True  # autocast on CUDA only
     init_f5: str | None = None  # F5-TTS v1 checkpoint for the audio branch
     init_from: str | None = None  # a checkpoint of ours to fine-tune (same preset; the vocab may have grown)
-    freeze_audio: bool = False  # train only the motion side (with init_f5)
+    freeze_audio: bool = False  # train only the motion side (from init_f5 or init_from)
+    flow: dict | None = None  # overrides of the model's training-time flow settings (FlowConfig)
     threads: int = 0  # torch CPU threads per process; 0 = torch's default
     time_limit_s: float = 0.0  # > 0: save and stop after this much training time (a lease); 0 = none
     prefetch: int = 0  # micro-batches loaded ahead by background threads (0 = load in the loop)
@@ -59,9 +60,10 @@ class TrainConfig:
             (self.device in ("auto", "cpu") or self.device.startswith("cuda"), "device must be auto, cpu or cuda[:N]"),
             (self.grad_clip > 0, "grad_clip must be positive"),
             (
-                not self.freeze_audio or self.init_f5,
-                "freeze_audio needs init_f5 (a frozen random audio branch learns nothing)",
+                not self.freeze_audio or self.init_f5 or self.init_from,
+                "freeze_audio needs init_f5 or init_from (a frozen random audio branch learns nothing)",
             ),
+            (self.flow is None or isinstance(self.flow, dict), "flow must be a mapping of flow settings"),
             (not (self.init_f5 and self.init_from), "init_from and init_f5 exclude each other"),
             (self.max_ref_s >= 1 and self.max_target_s >= 1, "max_ref_s and max_target_s must be >= 1"),
             (self.time_limit_s >= 0, "time_limit_s must be >= 0"),
@@ -71,7 +73,17 @@ class TrainConfig:
             if not ok:
                 field = message.split()[0]
                 raise ConfigError(f"train.{field}: {message} (got {getattr(self, field, '?')!r})")
+        self.model_config()  # names a bad model or flow setting now, not after the corpus is read
         return self
+
+    def model_config(self) -> ModelConfig:
+        """The model preset or file with this run's flow overrides applied."""
+        base = load_config(self.model)
+        if not self.flow:
+            return base
+        data = base.to_dict()
+        data["flow"] = {**data["flow"], **self.flow}
+        return ModelConfig.from_dict(data, source="train.flow")
 
     @classmethod
     def load(cls, path: str | Path, **overrides) -> TrainConfig:

@@ -29,7 +29,6 @@ from avatar_omnitalker.data.shards import Corpus
 from avatar_omnitalker.data.splits import TRAIN
 from avatar_omnitalker.model.cfm import FlowMatching
 from avatar_omnitalker.model.checkpoint import init_from_checkpoint, save_checkpoint
-from avatar_omnitalker.model.config import load_config
 from avatar_omnitalker.model.f5_compat import audio_branch_parameters, load_f5_into
 from avatar_omnitalker.text.modes import tokenizer_for, vocab_for_mode
 from avatar_omnitalker.train.config import TrainConfig
@@ -137,7 +136,7 @@ class Trainer:
         self.out = Path(cfg.out)
         self.corpus = Corpus(cfg.corpus)
         stats = self.corpus.motion_stats(TRAIN)
-        model_cfg = load_config(cfg.model)
+        model_cfg = cfg.model_config()
         vocab_name = vocab_for_mode(cfg.text_mode, model_cfg.vocab)
         tokenizer = tokenizer_for(vocab_name)
         model_cfg = dataclasses.replace(
@@ -151,9 +150,9 @@ class Trainer:
             logger.info("fine-tuning from {}{}", start, f" (grew {grown})" if grown else "")
         if cfg.init_f5:
             load_f5_into(self.model.backbone, cfg.init_f5)
-            if cfg.freeze_audio:
-                for p in audio_branch_parameters(self.model.backbone):
-                    p.requires_grad_(False)
+        if cfg.freeze_audio:
+            for p in audio_branch_parameters(self.model.backbone):
+                p.requires_grad_(False)
         self.dataset = PairDataset(self.corpus, TRAIN, stats, tokenizer, cfg.seed, cfg.max_ref_s, cfg.max_target_s)
         self.stream = MicroBatchStream(self.dataset, cfg)
         params = [p for p in self.model.parameters() if p.requires_grad]
@@ -213,7 +212,7 @@ class Trainer:
             self.net.train()
             for group in self.optimizer.param_groups:
                 group["lr"] = cfg.lr * _lr_factor(cfg, self.step)
-            totals = torch.zeros(3, device=self.device)
+            totals = torch.zeros(4, device=self.device)
             for k in range(local):
                 j = self.rank + k * self.world
                 seed = _seed(cfg, self.step, j)
@@ -224,7 +223,9 @@ class Trainer:
                 with ctx, autocast:
                     out = self.net(batch, torch.Generator().manual_seed(seed))
                     (out.loss / local).backward()
-                totals += torch.stack([out.loss.detach().float(), out.audio.float(), out.motion.float()])
+                totals += torch.stack(
+                    [out.loss.detach().float(), out.audio.float(), out.motion.float(), out.motion_delta.float()]
+                )
             if self.world > 1:
                 dist.all_reduce(totals)
             totals /= cfg.micro_batches
@@ -240,6 +241,7 @@ class Trainer:
                 "loss": round(totals[0].item(), 6),
                 "audio": round(totals[1].item(), 6),
                 "motion": round(totals[2].item(), 6),
+                "motion_delta": round(totals[3].item(), 6),
                 "lr": self.optimizer.param_groups[0]["lr"],
                 "grad_norm": round(float(grad_norm), 4),
                 "seconds": round(time.time() - started, 2),
@@ -297,8 +299,9 @@ class Trainer:
 
         rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
         fig, ax = plt.subplots(figsize=(8, 4))
-        for key in ("loss", "audio", "motion"):
-            ax.plot([r["step"] for r in rows], [r[key] for r in rows], label=key)
+        for key in ("loss", "audio", "motion", "motion_delta"):
+            if any(key in r for r in rows):  # logs written before the delta term lack it
+                ax.plot([r["step"] for r in rows if key in r], [r[key] for r in rows if key in r], label=key)
         ax.set_xlabel("step")
         ax.set_ylabel("flow-matching MSE")
         ax.set_yscale("log")

@@ -72,6 +72,49 @@ def test_loss_counts_only_the_target_region(ref):
             assert out.audio > 1e3 and out.motion > 1e3
 
 
+class MotionError(torch.nn.Module):
+    """Stands in for the backbone: exact velocities, plus `error(frame index)` on every motion channel."""
+
+    def __init__(self, batch: TrainBatch, error) -> None:
+        super().__init__()
+        self.batch, self.error = batch, error
+
+    def forward(self, xa, conda, t, *, x_motion=None, **_):
+        tt = t[:, None, None]
+        frames = torch.arange(x_motion.shape[1], dtype=torch.float32)[None, :, None]
+        flow_m = (self.batch.motion - x_motion) / (1 - tt) + self.error(frames)
+        return (self.batch.mel - xa) / (1 - tt), flow_m
+
+
+@pytest.mark.parametrize(
+    "error, flat, delta",
+    [
+        (lambda k: torch.full_like(k, 0.5), 0.25, 0.0),  # a steady offset: drift, no jitter
+        (lambda k: 0.5 * (-1.0) ** k, 0.25, 1.0),  # flips every frame: the same flat error, 4x as delta
+    ],
+    ids=["steady", "alternating"],
+)
+def test_the_delta_term_weighs_frame_to_frame_error_and_not_drift(error, flat, delta):
+    batch = make_batch(ref=(8, 6))
+    model = tiny_model(motion_delta_loss_weight=3.0)
+    model.backbone = MotionError(batch, error)
+    out = model(batch, torch.Generator().manual_seed(5))
+    assert out.audio < 1e-6
+    assert out.motion.item() == pytest.approx(flat, rel=1e-4)
+    assert out.motion_delta.item() == pytest.approx(delta, rel=1e-4, abs=1e-6)
+    assert out.loss.item() == pytest.approx((out.audio + out.motion + 3.0 * out.motion_delta).item(), rel=1e-5)
+
+
+def test_the_delta_term_is_off_by_default_and_absent_without_motion():
+    batch = make_batch(ref=(8, 6))
+    model = tiny_model()
+    model.backbone = MotionError(batch, lambda k: 0.5 * (-1.0) ** k)
+    out = model(batch, torch.Generator().manual_seed(5))
+    assert out.motion_delta > 0.9 and out.loss.item() == pytest.approx((out.audio + out.motion).item(), rel=1e-5)
+    audio_only = dataclasses.replace(make_batch(ref=None), motion=None, motion_lens=None)
+    assert tiny_model(motion_delta_loss_weight=1.0)(audio_only).motion_delta == 0
+
+
 def test_in_context_target_is_after_the_reference():
     batch = make_batch(ref=(8, 6))
     ta, tm = tiny_model().target_masks(batch)
@@ -256,4 +299,6 @@ def test_f5_duration_rule():
 def test_flow_config_validation():
     with pytest.raises(ValueError, match="flow.audio_drop_prob"):
         ModelConfig.from_dict({"flow": {"audio_drop_prob": 1.5}})
+    with pytest.raises(ValueError, match="flow.motion_delta_loss_weight"):
+        ModelConfig.from_dict({"flow": {"motion_delta_loss_weight": -1}})
     assert FlowConfig().frac_lengths_mask == (0.7, 1.0)

@@ -146,6 +146,32 @@ def test_fine_tuning_starts_from_a_run(small_corpus, tmp_path, straight):
     )
 
 
+def test_a_motion_fine_tune_keeps_the_audio_side_and_takes_the_flow_overrides(small_corpus, tmp_path, straight):
+    """freeze_audio from one of our checkpoints: the audio side's weights stay as they were."""
+    from avatar_omnitalker.model.f5_compat import audio_branch_parameters
+
+    out, _ = straight
+    tuned = tmp_path / "tuned"
+    flow = {"motion_delta_loss_weight": 2.0}
+    log = train(config(small_corpus, tuned, steps=3, lr=0.01, init_from=str(out), freeze_audio=True, flow=flow))
+    assert all(r["motion_delta"] > 0 for r in log)
+    before = weights(out / "checkpoints" / "step-0000004")
+    after = load_checkpoint(tuned / "checkpoints" / "step-0000003")
+    assert after.config.flow.motion_delta_loss_weight == 2.0
+    moved = {k: (after.state_dict()[k] - v).abs().max().item() for k, v in before.items() if k.startswith("backbone.")}
+    frozen = {id(p) for p in audio_branch_parameters(after.backbone)}
+    audio = [f"backbone.{k}" for k, p in after.backbone.named_parameters() if id(p) in frozen]
+    assert audio and max(moved[k] for k in audio) < 1e-6
+    assert min(moved[k] for k in moved if k not in audio and k.endswith("weight")) > 0
+
+
+def test_freezing_the_audio_side_needs_a_trained_start(small_corpus, tmp_path):
+    with pytest.raises(ConfigError, match="train.freeze_audio"):
+        config(small_corpus, tmp_path, freeze_audio=True)
+    with pytest.raises(ConfigError, match="flow.motion_delta_loss_weight"):
+        config(small_corpus, tmp_path, flow={"motion_delta_loss_weight": -1.0})
+
+
 def test_init_from_and_init_f5_exclude_each_other(small_corpus, tmp_path):
     with pytest.raises(ConfigError, match="train.init_from"):
         config(small_corpus, tmp_path, init_from="a", init_f5="b")

@@ -25,6 +25,7 @@ from avatar_omnitalker.infer.idle import IdleMotion
 from avatar_omnitalker.infer.joiner import Joiner
 from avatar_omnitalker.motion.arkit import to_arkit52
 from avatar_omnitalker.motion.resample import interpolate_uniform
+from avatar_omnitalker.motion.transition import PoseContinuity
 from avatar_omnitalker.realtime.scheduler import BatchScheduler, smoothed
 from avatar_omnitalker.realtime.timeline import SpeechTimeline
 from avatar_omnitalker.render.base import Renderer
@@ -104,6 +105,8 @@ class AvatarSession:
         self._wait = wait or self._stop.wait
         self._thread: threading.Thread | None = None
         self._last_motion = self._still
+        self._continuity = PoseContinuity()  # no head jump where idle, one reply and the next meet
+        self._source: object = "idle"  # what the last frame came from: "idle" or ("speech", speech_id)
         self._stream_open = False
         self.name = name
         self.cancelled: set[str] = set()  # interrupted replies: text still arriving for them is dropped
@@ -282,9 +285,16 @@ class AvatarSession:
         with self._lock:
             if self.timeline.has_frame(samples):
                 f = self.timeline.pop(samples)
-                return f.audio, f.motion, f.speech_id, True, f.turn_end
+                motion = self._continuity.next(f.motion, self._switch(("speech", f.speech_id)))
+                return f.audio, motion, f.speech_id, True, f.turn_end
         motion = self.idle.next(1)[0] if self.settings.idle_motion else self._still
+        motion = self._continuity.next(motion, self._switch("idle"))
         return np.zeros(samples, np.float32), motion, None, False, False
+
+    def _switch(self, source: object) -> bool:
+        """Whether this frame's source differs from the last frame's (then the pose settles)."""
+        changed, self._source = source != self._source, source
+        return changed
 
     def _tick_video(self) -> None:
         samples = spec.SAMPLE_RATE // self.settings.fps

@@ -6,6 +6,7 @@ import numpy as np
 
 from avatar_omnitalker import spec
 from avatar_omnitalker.infer.joiner import OVERLAP_FRAMES, Joiner
+from avatar_omnitalker.motion.transition import POSE_CHANNELS, SETTLE_FRAMES
 
 
 def chunk(frames: int, phase: float, level: float):
@@ -32,6 +33,19 @@ def test_join_is_continuous_and_lengths_match():
     assert np.abs(np.diff(audio)).max() < 0.05
     # motion moves from 0 to 1 over the blend, in steps no larger than 1 / overlap
     assert np.abs(np.diff(motion, axis=0)).max() <= 1.0 / OVERLAP_FRAMES + 1e-6
+
+
+def test_the_head_settles_into_the_next_chunk_instead_of_snapping():
+    """Chunks start at unrelated poses (the model's start); a 4-frame fade would be a snap."""
+    joiner = Joiner()
+    a, first = chunk(30, 0.0, 0.0)
+    b, second = chunk(40, 2.0, 1.0)  # every channel, head and gaze included, one unit away
+    motion = np.concatenate([joiner.push(a, first)[1], joiner.push(b, second)[1], joiner.flush()[1]])
+    pose, blend = motion[:, POSE_CHANNELS], np.delete(motion, POSE_CHANNELS, axis=1)
+    assert np.abs(np.diff(pose, axis=0)).max() <= 1.5 / SETTLE_FRAMES + 1e-6, "spread over the settling frames"
+    join = 30 - OVERLAP_FRAMES
+    assert np.allclose(pose[join + SETTLE_FRAMES :], 1.0), "then the second chunk's own pose"
+    assert np.allclose(blend[join + OVERLAP_FRAMES :], 1.0), "the mouth follows the new speech after the fade"
 
 
 def test_hard_cut_would_click():

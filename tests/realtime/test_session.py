@@ -11,6 +11,7 @@ from avatar_omnitalker import spec
 from avatar_omnitalker.infer.chunking import TextChunker
 from avatar_omnitalker.infer.config import PipelineConfig
 from avatar_omnitalker.infer.pipeline import Pipeline
+from avatar_omnitalker.motion.transition import POSE_CHANNELS, SETTLE_FRAMES
 from avatar_omnitalker.realtime.cost import SolveCost
 from avatar_omnitalker.realtime.scheduler import BatchScheduler, Job
 from avatar_omnitalker.realtime.session import AvatarSession, SessionSettings, _Turn
@@ -301,3 +302,28 @@ def test_text_for_an_interrupted_reply_stays_unspoken(pipeline):
         assert [t.speech_id for t in session._turns] == ["r2"] and "r1" in session.cancelled
     finally:
         scheduler.stop()
+
+
+def test_the_head_goes_on_from_idle_into_a_reply_and_back_without_a_jump(pipeline):
+    """A reply's motion starts at its own pose, unrelated to the idle pose shown before it."""
+    session, scheduler = make_session(pipeline)
+    samples = spec.SAMPLES_PER_FRAME
+    shown = [session._next_motion(samples)[1] for _ in range(10)]
+    idle_step = np.abs(np.diff(np.stack(shown)[:, POSE_CHANNELS], axis=0)).max()
+    reply = np.tile(shown[-1], (40, 1))
+    reply[:, POSE_CHANNELS] += 0.3  # 17 degrees of head rotation away, and the eyes too
+    reply[:, spec.MOTION_INDEX["jawOpen"]] = 0.6
+    session.timeline.push(np.zeros(spec.samples_for_frames(40), np.float32), reply, "r1", True)
+    frames = [session._next_motion(samples) for _ in range(40 + 2 * SETTLE_FRAMES)]
+    assert [f[3] for f in frames] == [True] * 40 + [False] * 2 * SETTLE_FRAMES
+    into = np.stack(shown + [f[1] for f in frames[:40]])[:, POSE_CHANNELS]
+    assert np.abs(np.diff(into, axis=0)).max() <= 1.5 * 0.3 / SETTLE_FRAMES + idle_step, "no snap into the reply"
+    assert np.allclose(into[10 + SETTLE_FRAMES :], reply[SETTLE_FRAMES:, POSE_CHANNELS]), "then the reply's own pose"
+    assert all(f[1][spec.MOTION_INDEX["jawOpen"]] == 0.6 for f in frames[:40]), "the mouth speaks from the first frame"
+    # out of it: the idle loop resumes where it was, shifted by an offset that fades smoothly
+    idle = session.idle.loop[10 : 10 + 2 * SETTLE_FRAMES]
+    offset = np.stack([f[1] for f in frames[40:]])[:, POSE_CHANNELS] - idle[:, POSE_CHANNELS]
+    gap = np.abs(into[-1] - idle[0, POSE_CHANNELS]).max()
+    assert np.abs(offset[0]).max() > 0.5 * gap and np.abs(np.diff(offset, axis=0)).max() <= 1.5 * gap / SETTLE_FRAMES
+    assert np.allclose(offset[SETTLE_FRAMES:], 0.0), "then the idle motion itself"
+    scheduler.stop()

@@ -4,8 +4,9 @@ Each chunk of a reply is generated on its own from the same reference, and the m
 on targets that start at another moment of the source than the reference ends, so a chunk's head
 pose and gaze start wherever its own sample put them. A cross-fade over the audio's few overlap
 frames turns that gap into a snap (measured: in 57 % of joins the head moved faster than in 99 %
-of the true motion's frames, and entering a reply it moved 10 degrees in one frame). Here the new clip's pose and gaze channels get an offset that starts at the
-gap, with the velocity difference, and decays to zero along a cubic Hermite curve: the head
+of the true motion's frames, and entering a reply it moved 10 degrees in one frame). Here the
+new clip's pose and gaze channels get an offset that starts at the gap, with the velocity
+difference, and decays to zero along a cubic Hermite curve: the head
 leaves the join at the speed it came in and ends on the clip's own trajectory, whose shape is
 kept (the offset is smooth; the clip's own motion, style included, passes through unchanged).
 

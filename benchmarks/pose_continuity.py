@@ -44,7 +44,9 @@ def steps(motion: np.ndarray) -> np.ndarray:
     return np.linalg.norm(np.diff(rotation, axis=0), axis=1)
 
 
-def session_switches(pipe, scheduler, reference_motion, audio, motion) -> tuple[float, float]:
+def session_switches(
+    scheduler: BatchScheduler, reference_motion: np.ndarray, audio: np.ndarray, motion: np.ndarray
+) -> tuple[float, float]:
     """(largest step entering the reply, leaving it) on the session's frame path."""
     session = AvatarSession(scheduler, reference_motion, None, _NoSink(), SessionSettings(mode="motion"))
     shown = [session._next_motion(spec.SAMPLES_PER_FRAME)[1] for _ in range(IDLE_BEFORE)]
@@ -76,7 +78,7 @@ def main() -> None:
                 paths.append(st[max(0, s - 2) : s + 10].sum())
             inside.append(st[~window])
             truth += [steps(case.gt_motion), steps(case.reference.motion)]
-            into, out = session_switches(pipe, scheduler, case.reference.motion, audio, motion)
+            into, out = session_switches(scheduler, case.reference.motion, audio, motion)
             entering.append(into)
             leaving.append(out)
     finally:
